@@ -1,0 +1,3 @@
+module github.com/kpibot/kpibot
+
+go 1.26

@@ -1,0 +1,344 @@
+package kpi
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/bits"
+	"sort"
+)
+
+// Counter names one additive aggregate of Facts.
+type Counter int
+
+// The counters. Each is summed over days and shops. The comment says which day
+// a record counts on.
+const (
+	OrdersPlaced          Counter = iota // orders placed (placed day)
+	OrdersValid                          // orders placed and not cancelled
+	GMV                                  // totals of valid orders
+	UnitsSold                            // units of valid orders
+	SellerCancels                        // orders cancelled by the seller before shipping
+	ShipDue                              // valid orders shipped, or unshipped past their 24 h deadline (placed day)
+	ShippedIn24h                         // valid orders whose first shipment left within 24 h
+	ShippedOrders                        // valid orders with a first shipment (placed day)
+	ShippedWithShipBy                    // of those, orders with a latest ship date
+	ShippedLate                          // of those, orders whose first shipment left after it
+	DefectOrders                         // orders with a 1-2 star feedback, a claim or a chargeback (placed day)
+	Shipments                            // shipments (ship day)
+	TrackedShipments                     // shipments with a valid tracking number
+	UnitsShipped                         // units in shipments (ship day)
+	Delivered                            // shipments delivered (delivered day)
+	DeliveredWithPromise                 // of those, orders with a promised date
+	DeliveredOnTime                      // of those, delivered by the promised date
+	UnitsReturned                        // units returned (return day)
+	Reviews                              // reviews posted (posted day)
+	ReviewStars                          // sum of their ratings
+	NegativeReviews                      // reviews of 1-2 stars
+	OnHandSum                            // units on hand, summed over days with a snapshot
+	SnapshotDays                         // days with an inventory snapshot
+	InboundShipments                     // replenishments created (created day)
+	AdImpressions                        // (ad day)
+	AdClicks                             //
+	AdSpend                              //
+	AdSales                              //
+	AdOrders                             //
+	CustomsDeclared                      // entries declared (declared day)
+	CustomsFailed                        // of those, held or rejected
+	CustomsDocsComplete                  // of those, complete at first submission
+	Tickets                              // tickets opened (opened day)
+	PreSaleTickets                       // of those, pre-sale inquiries
+	PreSaleConverted                     // of those, followed by an order within 7 days
+	BusinessMinutes                      // JST business minutes of the day, up to now
+	JPCoveredMinutes                     // of those, minutes with a Japanese-speaking agent online
+	NewListings                          // our listings launched (launch day)
+	CompetitorNewListings                // competitors' new listings seen (observed day)
+	ListingsNeedPSE                      // listings that need PSE (current state)
+	ListingsPSEValid                     // of those, with a valid certificate
+	ListingsLabelChecked                 // listings whose labelling was checked (current state)
+	ListingsLabelPassed                  // of those, passed
+	PricedSKUs                           // SKUs with a competitor price in the window
+	PriceIndexMicros                     // sum over them of our price ÷ lowest competitor price, ×1e6
+	numCounters
+)
+
+// Gauge names a level that is not summed over days: the latest day's value wins.
+type Gauge int
+
+// The gauges.
+const (
+	OnHand     Gauge = iota // units on hand at the latest snapshot
+	InboundNow              // units inbound at the latest snapshot
+	numGauges
+)
+
+// Peak names a value whose maximum over days is kept (and summed over shops).
+type Peak int
+
+// The peaks.
+const (
+	NegativeReviewsPeakDay Peak = iota // most 1-2 star reviews on one day
+	numPeaks
+)
+
+// DistID names a distribution of durations, in minutes.
+type DistID int
+
+// The distributions.
+const (
+	ShipMinutes          DistID = iota // order placed → first shipment (placed day)
+	DeliveryMinutes                    // shipped → delivered (delivered day)
+	ReviewReplyMinutes                 // 1-2 star review → reply, or → now while unanswered (posted day)
+	CustomsMinutes                     // declared → cleared (declared day)
+	FirstResponseMinutes               // first message → first reply in business minutes, or → now while unanswered (opened day)
+	numDists
+)
+
+// Facts are the aggregates every metric is computed from, for one shop and
+// one day, or summed over several. They are what a store keeps as daily
+// rollups, so that a metric over a year reads a few hundred small rows instead
+// of a million orders.
+type Facts struct {
+	Day    Date // the latest day with a gauge; 0 if none
+	Count  [numCounters]int64
+	Gauges [numGauges]int64
+	Peaks  [numPeaks]int64
+	Dists  [numDists]Dist
+}
+
+// Add adds o into f: counters and distributions sum, gauges take the later day.
+func (f *Facts) Add(o *Facts) {
+	for i := range f.Count {
+		f.Count[i] += o.Count[i]
+	}
+	for i := range f.Peaks {
+		f.Peaks[i] = max(f.Peaks[i], o.Peaks[i])
+	}
+	for i := range f.Dists {
+		f.Dists[i].Merge(&o.Dists[i])
+	}
+	if o.Day > f.Day {
+		f.Day = o.Day
+		f.Gauges = o.Gauges
+	}
+}
+
+// AddShop adds the facts of another shop over the same window: like Add,
+// but gauges and peaks of different shops sum.
+func (f *Facts) AddShop(o *Facts) {
+	for i := range f.Count {
+		f.Count[i] += o.Count[i]
+	}
+	for i := range f.Peaks {
+		f.Peaks[i] += o.Peaks[i]
+	}
+	for i := range f.Dists {
+		f.Dists[i].Merge(&o.Dists[i])
+	}
+	for i := range f.Gauges {
+		f.Gauges[i] += o.Gauges[i]
+	}
+	f.Day = max(f.Day, o.Day)
+}
+
+// Dist is a histogram of non-negative durations in minutes. Values below
+// 1024 are kept exactly; larger ones in buckets 1/1024 of their power of two
+// wide (under 0.1% apart). Sum and N are exact, so the mean is exact.
+type Dist struct {
+	N       int64
+	Sum     int64
+	buckets map[uint32]int64
+}
+
+const subBits = 10 // 1024 exact values, then 1024 buckets per power of two
+
+func bucketOf(v int64) uint32 {
+	if v < 1<<subBits {
+		return uint32(v)
+	}
+	exp := bits.Len64(uint64(v)) - subBits - 1 // v >> exp is in [1024, 2048)
+	return uint32((exp+1)<<subBits) + uint32(v>>exp) - 1<<subBits
+}
+
+func bucketFloor(b uint32) int64 {
+	if b < 1<<subBits {
+		return int64(b)
+	}
+	exp := int(b>>subBits) - 1
+	return (int64(b&(1<<subBits-1)) + 1<<subBits) << exp
+}
+
+// Observe adds one value; negative values count as zero.
+func (d *Dist) Observe(minutes int64) {
+	minutes = max(minutes, 0)
+	if d.buckets == nil {
+		d.buckets = make(map[uint32]int64)
+	}
+	d.N++
+	d.Sum += minutes
+	d.buckets[bucketOf(minutes)]++
+}
+
+// Merge adds o's observations into d.
+func (d *Dist) Merge(o *Dist) {
+	if o.N == 0 {
+		return
+	}
+	if d.buckets == nil {
+		d.buckets = make(map[uint32]int64, len(o.buckets))
+	}
+	d.N += o.N
+	d.Sum += o.Sum
+	for b, n := range o.buckets {
+		d.buckets[b] += n
+	}
+}
+
+// Mean returns the mean value, or NaN when empty.
+func (d *Dist) Mean() float64 {
+	if d.N == 0 {
+		return math.NaN()
+	}
+	return float64(d.Sum) / float64(d.N)
+}
+
+// Quantile returns the nearest-rank q-quantile (the smallest value with at
+// least q of the observations at or below it), or NaN when empty.
+func (d *Dist) Quantile(q float64) float64 {
+	if d.N == 0 {
+		return math.NaN()
+	}
+	rank := int64(math.Ceil(q * float64(d.N)))
+	rank = max(rank, 1)
+	keys := make([]uint32, 0, len(d.buckets))
+	for b := range d.buckets {
+		keys = append(keys, b)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	var seen int64
+	for _, b := range keys {
+		seen += d.buckets[b]
+		if seen >= rank {
+			return float64(bucketFloor(b))
+		}
+	}
+	return float64(bucketFloor(keys[len(keys)-1]))
+}
+
+// MarshalBinary encodes f compactly: varints, zero runs skipped by index.
+func (f *Facts) MarshalBinary() ([]byte, error) {
+	buf := make([]byte, 0, 256)
+	buf = binary.AppendUvarint(buf, 1) // format version
+	buf = binary.AppendVarint(buf, int64(f.Day))
+	appendInts := func(vals []int64) {
+		for i, v := range vals {
+			if v != 0 {
+				buf = binary.AppendUvarint(buf, uint64(i)+1)
+				buf = binary.AppendVarint(buf, v)
+			}
+		}
+		buf = binary.AppendUvarint(buf, 0)
+	}
+	appendInts(f.Count[:])
+	appendInts(f.Gauges[:])
+	appendInts(f.Peaks[:])
+	for i := range f.Dists {
+		d := &f.Dists[i]
+		buf = binary.AppendUvarint(buf, uint64(len(d.buckets)))
+		if len(d.buckets) == 0 {
+			continue
+		}
+		buf = binary.AppendVarint(buf, d.Sum)
+		keys := make([]uint32, 0, len(d.buckets))
+		for b := range d.buckets {
+			keys = append(keys, b)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+		prev := uint32(0)
+		for _, b := range keys {
+			buf = binary.AppendUvarint(buf, uint64(b-prev))
+			buf = binary.AppendUvarint(buf, uint64(d.buckets[b]))
+			prev = b
+		}
+	}
+	return buf, nil
+}
+
+var errFacts = errors.New("kpi: corrupt facts encoding")
+
+// UnmarshalBinary decodes what MarshalBinary wrote.
+func (f *Facts) UnmarshalBinary(data []byte) error {
+	*f = Facts{}
+	r := reader{data: data}
+	if r.uvarint() != 1 {
+		return errFacts
+	}
+	f.Day = Date(r.varint())
+	readInts := func(vals []int64) {
+		for r.err == nil {
+			i := r.uvarint()
+			if i == 0 {
+				return
+			}
+			if i > uint64(len(vals)) {
+				r.err = errFacts
+				return
+			}
+			vals[i-1] = r.varint()
+		}
+	}
+	readInts(f.Count[:])
+	readInts(f.Gauges[:])
+	readInts(f.Peaks[:])
+	for i := range f.Dists {
+		n := r.uvarint()
+		if n == 0 || r.err != nil {
+			continue
+		}
+		d := &f.Dists[i]
+		d.Sum = r.varint()
+		d.buckets = make(map[uint32]int64, n)
+		b := uint32(0)
+		for range n {
+			b += uint32(r.uvarint())
+			c := int64(r.uvarint())
+			d.buckets[b] += c
+			d.N += c
+			if r.err != nil {
+				break
+			}
+		}
+	}
+	return r.err
+}
+
+type reader struct {
+	data []byte
+	err  error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.data)
+	if n <= 0 {
+		r.err = errFacts
+		return 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.data)
+	if n <= 0 {
+		r.err = errFacts
+		return 0
+	}
+	r.data = r.data[n:]
+	return v
+}
