@@ -72,7 +72,7 @@ const (
 	numGauges
 )
 
-// Peak names a value whose maximum over days is kept (and summed over shops).
+// Peak names a value whose maximum over days and shops is kept.
 type Peak int
 
 // The peaks.
@@ -124,13 +124,14 @@ func (f *Facts) Add(o *Facts) {
 }
 
 // AddShop adds the facts of another shop over the same window: like Add,
-// but gauges and peaks of different shops sum.
+// but the gauges of different shops sum. Peaks keep the highest shop, since
+// a target such as "at most 2 negative reviews a day" holds per shop.
 func (f *Facts) AddShop(o *Facts) {
 	for i := range f.Count {
 		f.Count[i] += o.Count[i]
 	}
 	for i := range f.Peaks {
-		f.Peaks[i] += o.Peaks[i]
+		f.Peaks[i] = max(f.Peaks[i], o.Peaks[i])
 	}
 	for i := range f.Dists {
 		f.Dists[i].Merge(&o.Dists[i])

@@ -1,0 +1,142 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Scope is what a question is about: one shop, one platform, or (both
+// empty) every shop.
+type Scope struct {
+	Shop     string
+	Platform Platform
+}
+
+// Query asks for one metric.
+type Query struct {
+	Metric string
+	Scope  Scope
+	Period Period // the zero Period asks for the metric's default
+}
+
+// Result is a metric over a period, beside the period before, with the
+// breakdown by shop.
+type Result struct {
+	Metric     *Metric
+	Scope      Scope
+	Period     Period // as asked (after defaults and clipping to now)
+	Window     Period // the days computed: Period, or the metric's lookback ending with it
+	PrevWindow Period // the comparable window before; zero for Current metrics
+	Value      Value
+	Prev       Value // NaN V for Current metrics
+	Verdict    Verdict
+	Partial    bool // the window runs up to now
+	Breakdown  []ShopResult
+}
+
+// ShopResult is one shop's line of a breakdown.
+type ShopResult struct {
+	Shop    Shop
+	Value   Value
+	Prev    Value
+	Verdict Verdict
+}
+
+// Engine computes metrics from a store.
+type Engine struct {
+	Store FactReader
+	Now   func() time.Time
+}
+
+// Compute answers q.
+func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
+	m, ok := Lookup(q.Metric)
+	if !ok {
+		return nil, Errorf(NotFound, "error.unknown_metric", map[string]any{"Metric": q.Metric}, nil)
+	}
+	shops, err := e.shops(ctx, q.Scope)
+	if err != nil {
+		return nil, err
+	}
+	now := e.Now()
+	p := q.Period
+	if p == (Period{}) {
+		p = m.DefaultPeriodAt(now)
+	}
+	if p.From > DateOf(now) {
+		return nil, Errorf(Invalid, "error.future_period", map[string]any{"Period": p.String()}, nil)
+	}
+	p = p.Clip(now)
+
+	r := &Result{Metric: m, Scope: q.Scope, Period: p, Window: p, Partial: p.To > DateOf(now)}
+	if m.Lookback > 0 {
+		r.Window = Period{Kind: KindLastDays, From: p.To - Date(m.Lookback), To: p.To}
+	}
+	ids := make([]string, len(shops))
+	for i, s := range shops {
+		ids[i] = s.ID
+	}
+	cur, err := e.Store.Facts(ctx, ids, r.Window.From, r.Window.To)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
+	}
+	var prev map[string]*Facts
+	if !m.Current {
+		r.PrevWindow = r.Window.Previous()
+		if m.Lookback > 0 {
+			r.PrevWindow = Period{Kind: KindLastDays, From: r.Window.From - Date(m.Lookback), To: r.Window.From}
+		}
+		if prev, err = e.Store.Facts(ctx, ids, r.PrevWindow.From, r.PrevWindow.To); err != nil {
+			return nil, fmt.Errorf("engine: %s previous: %w", m.ID, err)
+		}
+	}
+
+	var all, allPrev Facts
+	for _, s := range shops {
+		line := ShopResult{Shop: s, Prev: Value{V: nan, Secondary: nan}}
+		if f := cur[s.ID]; f != nil {
+			all.AddShop(f)
+			line.Value = m.Compute(f, r.Window.Days())
+			line.Verdict = m.Judge(line.Value, f.Peaks[NegativeReviewsPeakDay])
+		}
+		if f := prev[s.ID]; f != nil {
+			allPrev.AddShop(f)
+			line.Prev = m.Compute(f, r.PrevWindow.Days())
+		}
+		r.Breakdown = append(r.Breakdown, line)
+	}
+	r.Value = m.Compute(&all, r.Window.Days())
+	r.Verdict = m.Judge(r.Value, all.Peaks[NegativeReviewsPeakDay])
+	r.Prev = Value{V: nan, Secondary: nan}
+	if prev != nil {
+		r.Prev = m.Compute(&allPrev, r.PrevWindow.Days())
+	}
+	return r, nil
+}
+
+// shops returns the shops in scope, sorted by id.
+func (e *Engine) shops(ctx context.Context, sc Scope) ([]Shop, error) {
+	all, err := e.Store.Shops(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine: shops: %w", err)
+	}
+	var out []Shop
+	for _, s := range all {
+		if (sc.Shop == "" || s.ID == sc.Shop) && (sc.Platform == "" || s.Platform == sc.Platform) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		switch {
+		case sc.Shop != "":
+			return nil, Errorf(NotFound, "error.unknown_shop", map[string]any{"Shop": sc.Shop}, nil)
+		case sc.Platform != "":
+			return nil, Errorf(NotFound, "error.no_shops_on_platform", map[string]any{"Platform": string(sc.Platform)}, nil)
+		}
+		return nil, Errorf(NotFound, "error.no_shops", nil, nil)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
