@@ -90,6 +90,9 @@ type Metric struct {
 	PerDay    bool    // the target holds for the busiest day (Facts.Peaks), not the window
 	MinSample int64
 	Sample    SampleKind
+	// Stat says which statistic of a distribution the value is: "mean" or
+	// "median"; empty for metrics that are not distributions.
+	Stat string
 	// Secondary names the secondary value: "p90" or "competitors"; empty for none.
 	Secondary string
 	// Lookback, when set, widens the window to that many days ending with the
@@ -116,7 +119,7 @@ const (
 	VerdictOK     Verdict = "ok"
 	VerdictBreach Verdict = "breach"
 	VerdictInfo   Verdict = "info"    // no target
-	VerdictFew    Verdict = "few"     // the sample is below the metric's minimum
+	VerdictFew    Verdict = "too_few" // the sample is below the metric's minimum
 	VerdictNoData Verdict = "no_data" // nothing to compute from
 )
 
@@ -212,7 +215,7 @@ var Catalog = []*Metric{
 		value: rate(GMV, OrdersValid)},
 	{ID: "ship_24h_rate", Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindYesterday,
 		value: rate(ShippedIn24h, ShipDue)},
-	{ID: "order_to_ship_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 20, Sample: SampleOrders, Secondary: "p90", DefaultPeriod: KindYesterday,
+	{ID: "order_to_ship_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 20, Sample: SampleOrders, Stat: "mean", Secondary: "p90", DefaultPeriod: KindYesterday,
 		value: mean(ShipMinutes, 60)},
 	{ID: "late_shipment_rate", Unit: Percent, Op: Below, Target: 0.04, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(ShippedLate, ShippedWithShipBy)},
@@ -220,7 +223,7 @@ var Catalog = []*Metric{
 		value: rate(SellerCancels, OrdersPlaced)},
 	{ID: "valid_tracking_rate", Unit: Percent, Op: AtLeast, Target: 0.95, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(TrackedShipments, Shipments)},
-	{ID: "delivery_days", Unit: Days, Op: AtMost, Target: 2, MinSample: 20, Sample: SampleShipments, Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "delivery_days", Unit: Days, Op: AtMost, Target: 2, MinSample: 20, Sample: SampleShipments, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: mean(DeliveryMinutes, 24*60)},
 	{ID: "on_time_delivery_rate", Unit: Percent, Op: AtLeast, Target: 0.97, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(DeliveredOnTime, DeliveredWithPromise)},
@@ -232,7 +235,7 @@ var Catalog = []*Metric{
 		value: total(NegativeReviews, Reviews)},
 	{ID: "order_defect_rate", Unit: Percent, Op: Below, Target: 0.01, MinSample: 20, Sample: SampleOrders, Lookback: 60, DefaultPeriod: KindYesterday,
 		value: rate(DefectOrders, OrdersPlaced)},
-	{ID: "review_response_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "review_response_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: mean(ReviewReplyMinutes, 60)},
 	{ID: "inventory_turnover_days", Unit: Days, Op: AtMost, Target: 60, MinSample: 1, Sample: SampleSnapshots, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: turnover},
@@ -254,13 +257,13 @@ var Catalog = []*Metric{
 		value: rate(CustomsFailed, CustomsDeclared)},
 	{ID: "customs_doc_completeness", Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 5, Sample: SampleEntries, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(CustomsDocsComplete, CustomsDeclared)},
-	{ID: "customs_clearance_hours", Unit: Hours, Op: AtMost, Target: 48, MinSample: 3, Sample: SampleEntries, Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "customs_clearance_hours", Unit: Hours, Op: AtMost, Target: 48, MinSample: 3, Sample: SampleEntries, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: mean(CustomsMinutes, 60)},
 	{ID: "pse_coverage", Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
 		value: rate(ListingsPSEValid, ListingsNeedPSE)},
 	{ID: "label_compliance_rate", Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
 		value: rate(ListingsLabelPassed, ListingsLabelChecked)},
-	{ID: "first_response_minutes", Unit: Minutes, Op: AtMost, Target: 120, MinSample: 10, Sample: SampleTickets, Secondary: "p90", DefaultPeriod: KindYesterday,
+	{ID: "first_response_minutes", Unit: Minutes, Op: AtMost, Target: 120, MinSample: 10, Sample: SampleTickets, Stat: "median", Secondary: "p90", DefaultPeriod: KindYesterday,
 		value: median(FirstResponseMinutes)},
 	{ID: "jp_cs_coverage", Unit: Percent, Op: AtLeast, Target: 0.90, MinSample: 60, Sample: SampleMinutes, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(JPCoveredMinutes, BusinessMinutes)},

@@ -70,7 +70,7 @@ func (b *Batch) Validate() error {
 			return bad("shop", i, "id")
 		case s.Platform == "":
 			return bad("shop", i, "platform")
-		case len(s.Currency) != 3:
+		case !currencyRE.MatchString(s.Currency):
 			return bad("shop", i, "currency")
 		}
 	}
@@ -166,9 +166,10 @@ func validStatus(s OrderStatus) bool {
 }
 
 var (
-	emailRE  = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.[\p{L}]{2,}`)
-	phoneRE  = regexp.MustCompile(`(?:\+81[\s\-]?|0)\d{1,4}[\s\-ー－]?\d{1,4}[\s\-ー－]?\d{3,4}`)
-	postalRE = regexp.MustCompile(`〒?\s?\d{3}[\-ー－]\d{4}`)
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	emailRE    = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.[\p{L}]{2,}`)
+	phoneRE    = regexp.MustCompile(`(?:\+81[\s\-]?|\b0)\d{1,4}[\s\-ー－]?\d{1,4}[\s\-ー－]?\d{3,4}\b`)
+	postalRE   = regexp.MustCompile(`〒\s?\d{3}[\-ー－]?\d{4}|\b\d{3}[\-ー－]\d{4}\b`)
 	// A street address: a prefecture, city or ward followed by block numbers.
 	addressRE = regexp.MustCompile(`(?:東京都|北海道|(?:京都|大阪)府|\p{Han}{2,3}県)?\p{Han}{1,6}[市区町村郡]\p{Han}{0,8}(?:\p{Hiragana}|\p{Katakana}|\p{Han}){0,8}\d+(?:[\-ー－丁目番地号の]+\d*)*`)
 	// A person addressed by name: up to five kanji or kana before 様 or さん.
@@ -180,9 +181,9 @@ var (
 // requires before text is stored or shown in chat.
 func MaskPII(text string) string {
 	text = emailRE.ReplaceAllString(text, "***")
+	text = phoneRE.ReplaceAllString(text, "***")
 	text = postalRE.ReplaceAllString(text, "***")
 	text = addressRE.ReplaceAllString(text, "***")
-	text = phoneRE.ReplaceAllString(text, "***")
 	text = honorificRE.ReplaceAllString(text, "***$1")
 	return text
 }

@@ -1,0 +1,102 @@
+// Package locales holds every user-visible text of kpibot in Chinese,
+// Japanese and English, embedded in the binary, and looks it up by language.
+package locales
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed active.*.toml
+var files embed.FS
+
+// Lang is a language a person reads.
+type Lang string
+
+// The languages of kpibot.
+const (
+	Chinese  Lang = "zh"
+	Japanese Lang = "ja"
+	English  Lang = "en"
+)
+
+// Langs lists the languages in the order bilingual text shows them.
+var Langs = []Lang{Chinese, Japanese, English}
+
+// ParseLang reads a language name or tag: zh, zh-CN, zh-Hans, cn, ja, ja-JP,
+// jp, en, en-US, and the like.
+func ParseLang(s string) (Lang, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s, _, _ = strings.Cut(s, ".") // ja_JP.UTF-8
+	s = strings.ReplaceAll(s, "_", "-")
+	switch {
+	case s == "cn" || s == "zh" || strings.HasPrefix(s, "zh-"):
+		return Chinese, true
+	case s == "jp" || s == "ja" || strings.HasPrefix(s, "ja-"):
+		return Japanese, true
+	case s == "en" || strings.HasPrefix(s, "en-"):
+		return English, true
+	}
+	return "", false
+}
+
+func (l Lang) tag() string {
+	if l == Chinese {
+		return "zh-Hans"
+	}
+	return string(l)
+}
+
+// Catalog is the loaded message files.
+type Catalog struct {
+	bundle *i18n.Bundle
+}
+
+// Load parses the embedded message files.
+func Load() (*Catalog, error) {
+	b := i18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	for _, l := range Langs {
+		name := "active." + l.tag() + ".toml"
+		if _, err := b.LoadMessageFileFS(files, name); err != nil {
+			return nil, fmt.Errorf("locales: %s: %w", name, err)
+		}
+	}
+	return &Catalog{bundle: b}, nil
+}
+
+// Printer returns the localizer for lang; unknown languages read English.
+func (c *Catalog) Printer(lang Lang) *Printer {
+	if _, ok := ParseLang(string(lang)); !ok {
+		lang = English
+	}
+	return &Printer{Lang: lang, loc: i18n.NewLocalizer(c.bundle, lang.tag(), "en")}
+}
+
+// Printer localizes messages into one language.
+type Printer struct {
+	Lang Lang
+	loc  *i18n.Localizer
+}
+
+// T returns message id filled with data (a map or a struct). A message
+// missing in the language falls back to English; a missing id returns the
+// id itself, so that a gap shows instead of hiding.
+func (p *Printer) T(id string, data any) string {
+	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil && s == "" {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id exists in the printer's language or in English.
+func (p *Printer) Has(id string) bool {
+	_, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
