@@ -67,13 +67,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 func listReply(p *locales.Printer) Reply {
 	var lines []string
 	for _, m := range kpi.Catalog {
-		target := p.T("verdict.info", nil)
-		if m.Op != "" {
-			target = string(m.Op) + " " + formatValue(p, m.Unit, m.Target)
-			if m.PerDay {
-				target = p.T("reply.per_day", map[string]any{"Target": target})
-			}
-		}
+		target := formatTarget(p, m)
 		lines = append(lines, p.T("list.line", map[string]any{
 			"ID": m.ID, "Name": p.T("metric."+m.ID+".name", nil), "Target": target}))
 	}

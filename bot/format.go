@@ -54,7 +54,23 @@ func formatChange(p *locales.Printer, u kpi.Unit, cur, prev float64) string {
 	case kpi.Ratio:
 		return signed(d, 2)
 	}
+	if d > 0 {
+		return "+" + formatValue(p, u, d)
+	}
 	return formatValue(p, u, d)
+}
+
+// formatTarget shows a metric's target, e.g. ≥ 98.0% or ≤ 2 a day.
+func formatTarget(p *locales.Printer, m *kpi.Metric) string {
+	if m.Op == "" {
+		return p.T("verdict.info", nil)
+	}
+	op := map[kpi.Op]string{kpi.AtLeast: "≥", kpi.AtMost: "≤", kpi.Above: ">", kpi.Below: "<"}[m.Op]
+	target := op + " " + formatValue(p, m.Unit, m.Target)
+	if m.PerDay {
+		target = p.T("reply.per_day", map[string]any{"Target": target})
+	}
+	return target
 }
 
 func signed(v float64, digits int) string {

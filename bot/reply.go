@@ -47,9 +47,9 @@ func metricReply(p *locales.Printer, r *kpi.Result) Reply {
 	}
 	switch m.Secondary {
 	case "p90":
-		value += " " + p.T("reply.p90", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
+		value += p.T("reply.p90", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
 	case "competitors":
-		value += " " + p.T("reply.competitors", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
+		value += p.T("reply.competitors", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
 	}
 	rep.Fields = append(rep.Fields, Field{p.T("reply.value", nil), value})
 	rep.Fields = append(rep.Fields, Field{p.T("reply.target", nil), targetText(p, m, r.Verdict, r.Value)})
@@ -80,11 +80,7 @@ func targetText(p *locales.Printer, m *kpi.Metric, v kpi.Verdict, val kpi.Value)
 	if m.Op == "" {
 		return p.T("verdict.info", nil)
 	}
-	target := string(m.Op) + " " + formatValue(p, m.Unit, m.Target)
-	if m.PerDay {
-		target = p.T("reply.per_day", map[string]any{"Target": target})
-	}
-	data := map[string]any{"Target": target, "N": group(val.Sample), "Min": group(m.MinSample)}
+	data := map[string]any{"Target": formatTarget(p, m), "N": group(val.Sample), "Min": group(m.MinSample)}
 	return p.T("verdict."+string(v), data)
 }
 
@@ -94,9 +90,9 @@ func changeText(p *locales.Printer, m *kpi.Metric, cur, prev float64) string {
 		return s
 	}
 	if (cur > prev) == m.Op.HigherIsBetter() {
-		return s + " " + p.T("change.better", nil)
+		return s + p.T("change.better", nil)
 	}
-	return s + " " + p.T("change.worse", nil)
+	return s + p.T("change.worse", nil)
 }
 
 func scopeLabel(p *locales.Printer, r *kpi.Result) string {
