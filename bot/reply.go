@@ -50,6 +50,8 @@ func metricReply(p *locales.Printer, r *kpi.Result) Reply {
 		value += p.T("reply.p90", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
 	case "competitors":
 		value += p.T("reply.competitors", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
+	case "peak":
+		value += p.T("reply.peak", map[string]any{"Value": formatValue(p, m.Unit, r.Value.Secondary)})
 	}
 	rep.Fields = append(rep.Fields, Field{p.T("reply.value", nil), value})
 	rep.Fields = append(rep.Fields, Field{p.T("reply.target", nil), targetText(p, m, r.Verdict, r.Value)})
@@ -65,7 +67,7 @@ func metricReply(p *locales.Printer, r *kpi.Result) Reply {
 		rep.Rows = append(rep.Rows, Row{
 			Label:   line.Shop.Name,
 			Value:   formatValue(p, m.Unit, line.Value.V),
-			Prev:    formatValue(p, m.Unit, line.Prev.V),
+			Prev:    p.T("reply.prev_row", map[string]any{"Value": formatValue(p, m.Unit, line.Prev.V)}),
 			Verdict: line.Verdict,
 		})
 	}

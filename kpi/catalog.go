@@ -69,8 +69,8 @@ const (
 )
 
 // Value is a metric computed over a window. Secondary is the p90 of the
-// metrics that report a distribution, and the competitors' count of
-// new_listings; NaN when there is none.
+// metrics that report a distribution, the competitors' count of
+// new_listings, and the busiest day of PerDay metrics; NaN when there is none.
 type Value struct {
 	V         float64 // NaN when undefined (no data, or a zero denominator)
 	Secondary float64
@@ -93,7 +93,8 @@ type Metric struct {
 	// Stat says which statistic of a distribution the value is: "mean" or
 	// "median"; empty for metrics that are not distributions.
 	Stat string
-	// Secondary names the secondary value: "p90" or "competitors"; empty for none.
+	// Secondary names the secondary value: "p90", "competitors", or "peak"
+	// (the busiest day, for PerDay metrics); empty for none.
 	Secondary string
 	// Lookback, when set, widens the window to that many days ending with the
 	// asked period (order_defect_rate looks at 60 days, days_of_cover at 30).
@@ -123,8 +124,9 @@ const (
 	VerdictNoData Verdict = "no_data" // nothing to compute from
 )
 
-// Judge returns the verdict of v, given the peak of the window for PerDay metrics.
-func (m *Metric) Judge(v Value, peak int64) Verdict {
+// Judge returns the verdict of v; PerDay metrics judge its Secondary, the
+// busiest day.
+func (m *Metric) Judge(v Value) Verdict {
 	switch {
 	case !v.Defined():
 		return VerdictNoData
@@ -135,7 +137,7 @@ func (m *Metric) Judge(v Value, peak int64) Verdict {
 	}
 	x := v.V
 	if m.PerDay {
-		x = float64(peak)
+		x = v.Secondary
 	}
 	if m.Op.Holds(x, m.Target) {
 		return VerdictOK
@@ -231,8 +233,10 @@ var Catalog = []*Metric{
 		value: rate(UnitsReturned, UnitsShipped)},
 	{ID: "review_score", Unit: Ratio, Op: AtLeast, Target: 4.7, MinSample: 5, Sample: SampleReviews, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(ReviewStars, Reviews)},
-	{ID: "negative_reviews", Unit: Count, Op: AtMost, Target: 2, PerDay: true, Sample: SampleReviews, DefaultPeriod: KindToday,
-		value: total(NegativeReviews, Reviews)},
+	{ID: "negative_reviews", Unit: Count, Op: AtMost, Target: 2, PerDay: true, Sample: SampleReviews, Secondary: "peak", DefaultPeriod: KindToday,
+		value: func(f *Facts, _ int) Value {
+			return Value{V: float64(f.Count[NegativeReviews]), Secondary: float64(f.Peaks[NegativeReviewsPeakDay]), Sample: f.Count[Reviews]}
+		}},
 	{ID: "order_defect_rate", Unit: Percent, Op: Below, Target: 0.01, MinSample: 20, Sample: SampleOrders, Lookback: 60, DefaultPeriod: KindYesterday,
 		value: rate(DefectOrders, OrdersPlaced)},
 	{ID: "review_response_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,

@@ -99,7 +99,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		if f := cur[s.ID]; f != nil {
 			all.AddShop(f)
 			line.Value = m.Compute(f, r.Window.Days())
-			line.Verdict = m.Judge(line.Value, f.Peaks[NegativeReviewsPeakDay])
+			line.Verdict = m.Judge(line.Value)
 		}
 		if f := prev[s.ID]; f != nil {
 			allPrev.AddShop(f)
@@ -108,7 +108,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		r.Breakdown = append(r.Breakdown, line)
 	}
 	r.Value = m.Compute(&all, r.Window.Days())
-	r.Verdict = m.Judge(r.Value, all.Peaks[NegativeReviewsPeakDay])
+	r.Verdict = m.Judge(r.Value)
 	r.Prev = Value{V: nan, Secondary: nan}
 	if prev != nil {
 		r.Prev = m.Compute(&allPrev, r.PrevWindow.Days())

@@ -46,16 +46,18 @@ func Render(r bot.Reply) string {
 	}
 	if len(r.Rows) > 0 {
 		b.WriteString(r.RowsTitle + "\n")
-		width = 0
+		width, valueWidth := 0, 0
 		for _, row := range r.Rows {
 			width = max(width, displayWidth(row.Label))
+			valueWidth = max(valueWidth, displayWidth(row.Value))
 		}
 		for _, row := range r.Rows {
 			mark := marks[row.Verdict]
 			if mark == "" {
 				mark = "  "
 			}
-			fmt.Fprintf(&b, "  %s %s%s  %s  (%s)\n", mark, row.Label, pad(row.Label, width), row.Value, row.Prev)
+			fmt.Fprintf(&b, "  %s %s%s  %s%s  (%s)\n", mark, row.Label, pad(row.Label, width),
+				pad(row.Value, valueWidth), row.Value, row.Prev)
 		}
 	}
 	if r.Context != "" {
