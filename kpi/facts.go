@@ -1,11 +1,12 @@
 package kpi
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
 	"math/bits"
-	"sort"
+	"slices"
 )
 
 // Counter names one additive aggregate of Facts.
@@ -146,9 +147,18 @@ func (f *Facts) AddShop(o *Facts) {
 // 1024 are kept exactly; larger ones in buckets 1/1024 of their power of two
 // wide (under 0.1% apart). Sum and N are exact, so the mean is exact.
 type Dist struct {
-	N       int64
-	Sum     int64
-	buckets map[uint32]int64
+	N   int64
+	Sum int64
+	// The non-empty buckets in increasing order. A sorted slice rather than a
+	// map: summing a month of daily rollups merges thousands of buckets per
+	// day, which a linear merge of two sorted lists does several times faster
+	// than map updates, and encoding and quantiles need the order anyway.
+	buckets []bucket
+}
+
+type bucket struct {
+	b uint32 // bucketOf the values
+	n int64  // how many
 }
 
 const subBits = 10 // 1024 exact values, then 1024 buckets per power of two
@@ -172,12 +182,15 @@ func bucketFloor(b uint32) int64 {
 // Observe adds one value; negative values count as zero.
 func (d *Dist) Observe(minutes int64) {
 	minutes = max(minutes, 0)
-	if d.buckets == nil {
-		d.buckets = make(map[uint32]int64)
-	}
 	d.N++
 	d.Sum += minutes
-	d.buckets[bucketOf(minutes)]++
+	b := bucketOf(minutes)
+	i, found := slices.BinarySearchFunc(d.buckets, b, func(e bucket, b uint32) int { return cmp.Compare(e.b, b) })
+	if found {
+		d.buckets[i].n++
+		return
+	}
+	d.buckets = slices.Insert(d.buckets, i, bucket{b, 1})
 }
 
 // Merge adds o's observations into d.
@@ -185,14 +198,49 @@ func (d *Dist) Merge(o *Dist) {
 	if o.N == 0 {
 		return
 	}
-	if d.buckets == nil {
-		d.buckets = make(map[uint32]int64, len(o.buckets))
-	}
 	d.N += o.N
 	d.Sum += o.Sum
-	for b, n := range o.buckets {
-		d.buckets[b] += n
+	d.buckets = mergeBuckets(d.buckets, o.buckets)
+}
+
+// mergeBuckets adds the sorted buckets of o into those of d and returns the
+// result. It merges from the back into d's own array when it has room, so
+// that summing many days allocates only as d grows; o is never aliased.
+func mergeBuckets(d, o []bucket) []bucket {
+	if len(o) == 0 {
+		return d
 	}
+	n := len(d) + len(o)
+	if cap(d) < n {
+		grown := make([]bucket, len(d), max(n, 2*cap(d)))
+		copy(grown, d)
+		d = grown
+	}
+	i, j, k := len(d)-1, len(o)-1, n-1
+	d = d[:n]
+	// Fill d[k] from the back with the larger head; k stays above i, so no
+	// bucket of d is overwritten before it is read.
+	for ; j >= 0; k-- {
+		switch {
+		case i >= 0 && d[i].b > o[j].b:
+			d[k] = d[i]
+			i--
+		case i >= 0 && d[i].b == o[j].b:
+			d[k] = bucket{d[i].b, d[i].n + o[j].n}
+			i--
+			j--
+		default:
+			d[k] = o[j]
+			j--
+		}
+	}
+	// d[:i+1] is in place; each bucket the two had in common left a gap
+	// between it and the merged tail d[k+1:].
+	if gap := k - i; gap > 0 {
+		copy(d[i+1:], d[k+1:])
+		d = d[:n-gap]
+	}
+	return d
 }
 
 // Mean returns the mean value, or NaN when empty.
@@ -211,19 +259,14 @@ func (d *Dist) Quantile(q float64) float64 {
 	}
 	rank := int64(math.Ceil(q * float64(d.N)))
 	rank = max(rank, 1)
-	keys := make([]uint32, 0, len(d.buckets))
-	for b := range d.buckets {
-		keys = append(keys, b)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	var seen int64
-	for _, b := range keys {
-		seen += d.buckets[b]
+	for _, e := range d.buckets {
+		seen += e.n
 		if seen >= rank {
-			return float64(bucketFloor(b))
+			return float64(bucketFloor(e.b))
 		}
 	}
-	return float64(bucketFloor(keys[len(keys)-1]))
+	return float64(bucketFloor(d.buckets[len(d.buckets)-1].b))
 }
 
 // MarshalBinary encodes f compactly: varints, zero runs skipped by index.
@@ -250,16 +293,11 @@ func (f *Facts) MarshalBinary() ([]byte, error) {
 			continue
 		}
 		buf = binary.AppendVarint(buf, d.Sum)
-		keys := make([]uint32, 0, len(d.buckets))
-		for b := range d.buckets {
-			keys = append(keys, b)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 		prev := uint32(0)
-		for _, b := range keys {
-			buf = binary.AppendUvarint(buf, uint64(b-prev))
-			buf = binary.AppendUvarint(buf, uint64(d.buckets[b]))
-			prev = b
+		for _, e := range d.buckets {
+			buf = binary.AppendUvarint(buf, uint64(e.b-prev))
+			buf = binary.AppendUvarint(buf, uint64(e.n))
+			prev = e.b
 		}
 	}
 	return buf, nil
@@ -298,19 +336,51 @@ func (f *Facts) UnmarshalBinary(data []byte) error {
 		}
 		d := &f.Dists[i]
 		d.Sum = r.varint()
-		d.buckets = make(map[uint32]int64, n)
-		b := uint32(0)
-		for range n {
-			b += uint32(r.uvarint())
-			c := int64(r.uvarint())
-			d.buckets[b] += c
-			d.N += c
-			if r.err != nil {
-				break
-			}
+		if r.err == nil {
+			d.buckets, d.N, r.data, r.err = decodeBuckets(r.data, n)
 		}
 	}
 	return r.err
+}
+
+// decodeBuckets reads n buckets as MarshalBinary wrote them (the delta from
+// the previous bucket, then the count) from data, and returns them with
+// their total and the rest of data. It is the hot loop of summing rollups,
+// so it works on the bytes directly, with a fast path for the usual bucket
+// whose delta and count take a byte each.
+func decodeBuckets(data []byte, n uint64) ([]bucket, int64, []byte, error) {
+	// Each bucket takes at least two bytes: a corrupt n cannot make us
+	// allocate more than the data could hold.
+	buckets := make([]bucket, 0, min(n, uint64(len(data))/2))
+	var total int64
+	b := uint64(0)
+	for j := range n {
+		var delta, c uint64
+		if len(data) >= 2 && data[0] < 0x80 && data[1] < 0x80 {
+			delta, c, data = uint64(data[0]), uint64(data[1]), data[2:]
+		} else {
+			var k1, k2 int
+			delta, k1 = binary.Uvarint(data)
+			if k1 > 0 {
+				c, k2 = binary.Uvarint(data[k1:])
+			}
+			if k1 <= 0 || k2 <= 0 {
+				return nil, 0, data, errFacts
+			}
+			data = data[k1+k2:]
+		}
+		if delta > math.MaxUint32-b {
+			return nil, 0, data, errFacts
+		}
+		b += delta
+		if j > 0 && delta == 0 { // the same bucket again, which the encoder never writes
+			buckets[len(buckets)-1].n += int64(c)
+		} else {
+			buckets = append(buckets, bucket{uint32(b), int64(c)})
+		}
+		total += int64(c)
+	}
+	return buckets, total, data, nil
 }
 
 type reader struct {

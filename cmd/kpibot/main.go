@@ -1,0 +1,164 @@
+// Command kpibot is a KPI bot for cross-border sellers on Japanese
+// marketplaces; main wires the store, the engine, the bot and its adapters.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/bot/console"
+	"github.com/kpibot/kpibot/connectors/demo"
+	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/sqlite"
+	"github.com/kpibot/kpibot/locales"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, env{
+		args:   os.Args[1:],
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		now:    time.Now,
+	})
+	stop()
+	os.Exit(code)
+}
+
+// env is everything a run takes from the outside, so tests can supply it.
+type env struct {
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+}
+
+// run executes one kpibot command and returns the exit code.
+func run(ctx context.Context, e env) int {
+	text, err := locales.Load()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "kpibot:", err)
+		return 1
+	}
+	lang := defaultLang(e.getenv)
+	p := text.Printer(lang)
+	if len(e.args) == 0 || e.args[0] == "help" || e.args[0] == "-h" || e.args[0] == "--help" {
+		fmt.Fprintln(e.stdout, p.T("cli.usage", nil))
+		return 0
+	}
+	cmd, args := e.args[0], e.args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
+	langFlag := fs.String("lang", "", "zh, ja or en")
+	if cmd != "demo" && cmd != "ask" {
+		fmt.Fprintln(e.stderr, p.T("cli.unknown_command", map[string]any{"Command": cmd}))
+		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintln(e.stderr, p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
+		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
+		return 2
+	}
+	if *langFlag != "" {
+		l, ok := locales.ParseLang(*langFlag)
+		if !ok {
+			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
+			return 2
+		}
+		lang, p = l, text.Printer(l)
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if cmd == "ask" && question == "" {
+		fmt.Fprintln(e.stderr, p.T("cli.ask_needs_text", nil))
+		return 2
+	}
+
+	store, err := sqlite.Open(ctx, *dbPath, e.now)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
+	defer store.Close()
+	b := &bot.Bot{
+		Engine: &kpi.Engine{Store: store, Now: e.now},
+		Shops:  store,
+		Text:   text,
+		Now:    e.now,
+		Log:    log,
+	}
+
+	if cmd == "ask" {
+		reply := b.Handle(ctx, bot.Request{Text: question, Lang: lang})
+		if reply.Err != nil {
+			fmt.Fprint(e.stderr, console.Render(reply))
+			return 1
+		}
+		fmt.Fprint(e.stdout, console.Render(reply))
+		return 0
+	}
+
+	shops, err := store.Shops(ctx)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
+	if len(shops) == 0 {
+		fmt.Fprintln(e.stderr, p.T("console.seeding", map[string]any{"Path": *dbPath}))
+		stats, err := demo.Seed(ctx, store, e.now())
+		if err != nil {
+			return fail(e.stderr, p, log, err)
+		}
+		fmt.Fprintln(e.stderr, p.T("console.seeded", map[string]any{"N": stats.Inserted + stats.Updated + stats.Unchanged}))
+		if shops, err = store.Shops(ctx); err != nil {
+			return fail(e.stderr, p, log, err)
+		}
+	}
+	fmt.Fprintln(e.stdout, p.T("console.welcome", map[string]any{"Shops": len(shops), "Date": kpi.DateOf(e.now()).String()}))
+	if _, err := console.Run(ctx, e.stdin, e.stdout, b, lang); err != nil && !errors.Is(err, context.Canceled) {
+		return fail(e.stderr, p, log, err)
+	}
+	return 0
+}
+
+// fail reports err in the user's language and returns exit code 1.
+func fail(w io.Writer, p *locales.Printer, log *slog.Logger, err error) int {
+	var ke *kpi.Error
+	if errors.As(err, &ke) && ke.Key != "" {
+		fmt.Fprintln(w, p.T(ke.Key, ke.Args))
+		return 1
+	}
+	fmt.Fprintln(w, p.T("error.unavailable", nil))
+	log.Warn("command failed", "err", err)
+	return 1
+}
+
+func dbDefault(getenv func(string) string) string {
+	if p := getenv("KPIBOT_DB"); p != "" {
+		return p
+	}
+	return "kpibot.db"
+}
+
+// defaultLang reads the language from LANG (ja_JP.UTF-8 → ja); English otherwise.
+func defaultLang(getenv func(string) string) locales.Lang {
+	for _, k := range []string{"LC_ALL", "LANG"} {
+		if l, ok := locales.ParseLang(getenv(k)); ok {
+			return l
+		}
+	}
+	return locales.English
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// demoNow is the fixed clock of these tests: Saturday 2026-11-28 12:00 JST.
+var demoNow = time.Date(2026, 11, 28, 12, 0, 0, 0, kpi.Tokyo)
+
+// seeded is a demo database shared by the tests; TestMain makes it.
+var seeded string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "kpibot-cmd")
+	if err != nil {
+		panic(err)
+	}
+	seeded = filepath.Join(dir, "demo.db")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), testEnv(&out, &errOut, "", "demo", "--db", seeded)); code != 0 {
+		println("seeding the demo failed:", errOut.String())
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func testEnv(stdout, stderr *bytes.Buffer, stdin string, args ...string) env {
+	return env{
+		args:   args,
+		stdin:  strings.NewReader(stdin),
+		stdout: stdout,
+		stderr: stderr,
+		getenv: func(string) string { return "" },
+		now:    func() time.Time { return demoNow },
+	}
+}
+
+func exec(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), testEnv(&out, &errOut, stdin, args...))
+	if strings.Contains(errOut.String(), "goroutine ") || strings.Contains(errOut.String(), "panic") {
+		t.Errorf("a stack trace reached the user:\n%s", errOut.String())
+	}
+	return code, out.String(), errOut.String()
+}
+
+// The README's promise: piping a question into the demo prints a number and
+// its verdict against the target.
+func TestDemoAnswersPipedQuestions(t *testing.T) {
+	code, out, errOut := exec(t, "/kpi return_rate last month\n\n/kpi nope\n", "demo", "--db", seeded)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !regexp.MustCompile(`Value\s+\d+\.\d%`).MatchString(out) {
+		t.Errorf("no percentage in:\n%s", out)
+	}
+	if !regexp.MustCompile(`Target\s+≤ 5\.0% — (on target|missed)`).MatchString(out) {
+		t.Errorf("no verdict in:\n%s", out)
+	}
+	if !strings.Contains(out, `I don't know the metric "nope"`) {
+		t.Errorf("the bad line got no message:\n%s", out)
+	}
+}
+
+func TestDemoSeedsOnce(t *testing.T) {
+	code, _, errOut := exec(t, "", "demo", "--db", seeded)
+	if code != 0 || strings.Contains(errOut, "Seeding") {
+		t.Errorf("a seeded database was seeded again (exit %d): %s", code, errOut)
+	}
+}
+
+func TestAskGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"return_rate.en", []string{"--lang", "en", "/kpi return_rate last month"}},
+		{"return_rate.ja", []string{"--lang", "ja", "/kpi return_rate last month"}},
+		{"return_rate.zh", []string{"--lang", "zh", "/kpi return_rate last month"}},
+		{"negative_reviews.ja", []string{"--lang", "ja", "/kpi", "negative_reviews", "last", "7", "days"}},
+		{"acos_amazon.zh", []string{"--lang", "zh", "/kpi acos amazon last 7 days"}},
+		{"first_response.en", []string{"/kpi first_response_minutes this month"}},
+		{"help.ja", []string{"--lang", "ja", "/kpi help"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := exec(t, "", append([]string{"ask", "--db", seeded}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			path := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if out != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", out, want)
+			}
+		})
+	}
+}
+
+func TestAskBadInput(t *testing.T) {
+	missingDir := filepath.Join(t.TempDir(), "no", "such", "dir", "kpibot.db")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown metric", []string{"ask", "--db", seeded, "/kpi returns_rate"}, 1, `I don't know the metric "returns_rate"`},
+		{"bad period", []string{"ask", "--db", seeded, "/kpi gmv someday"}, 1, `can't read the period "someday"`},
+		{"future period", []string{"ask", "--db", seeded, "/kpi gmv 2027-01"}, 1, "has not started yet"},
+		{"unknown shop in Japanese", []string{"ask", "--db", seeded, "--lang", "ja", "/kpi gmv 2026-13-01"}, 1, "期間「2026-13-01」を読み取れません"},
+		{"unwritable database", []string{"ask", "--db", missingDir, "/kpi gmv"}, 1, "Can't open the database at " + missingDir},
+		{"empty database", []string{"ask", "--db", filepath.Join(t.TempDir(), "empty.db"), "/kpi gmv"}, 1, "There are no shops yet"},
+		{"no question", []string{"ask", "--db", seeded}, 2, "Tell kpibot what to ask"},
+		{"bad language", []string{"ask", "--lang", "fr", "/kpi gmv"}, 2, `Unknown language "fr"`},
+		{"bad flag", []string{"ask", "--dbx", "x", "/kpi gmv"}, 2, "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, 2, `Unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := exec(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsage(t *testing.T) {
+	code, out, _ := exec(t, "")
+	if code != 0 || !strings.Contains(out, "kpibot demo [--db PATH]") {
+		t.Errorf("exit %d, usage:\n%s", code, out)
+	}
+}

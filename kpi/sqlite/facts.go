@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// finalAfterDays: a day's facts keep changing after the day ends. An order
+// left unshipped turns late 24 hours after it could ship, and an unanswered
+// 1-2 star review or ticket keeps counting its wait up to now. A rollup built
+// at or after the start of the third day after its day is final and kept
+// until a write touches the day; one built earlier is only fresh.
+const finalAfterDays = 3
+
+// freshFor is how long a rollup that is not final is reused before a read
+// builds it again.
+const freshFor = 60 * time.Second
+
+// maxBuildDays is the most days whose records one build loads at once.
+const maxBuildDays = 31
+
+// Shops returns every shop, ordered by id.
+func (s *Store) Shops(ctx context.Context) ([]kpi.Shop, error) {
+	shops, err := query(ctx, s.db, &shopCodec, "FROM shops t ORDER BY t.id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: shops: %w", err)
+	}
+	return shops, nil
+}
+
+// Facts returns the facts of each of shops summed over the days [from, to),
+// with the catalog facts of the window added. Every shop asked for is in the
+// map. A shop id without a kpi.Shop record has zero facts (not even the
+// business minutes every day has), whatever records name it. Days without a
+// usable rollup are built from the raw records and stored.
+func (s *Store) Facts(ctx context.Context, shops []string, from, to kpi.Date) (map[string]*kpi.Facts, error) {
+	now := s.now()
+	out := make(map[string]*kpi.Facts, len(shops))
+	for _, shop := range shops {
+		if _, ok := out[shop]; ok {
+			continue
+		}
+		var known bool
+		err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM shops WHERE id = ?)", shop).Scan(&known)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: facts: read shop: %w", err)
+		}
+		if !known {
+			out[shop] = &kpi.Facts{}
+			continue
+		}
+		f, err := s.shopFacts(ctx, shop, from, to, now)
+		if err != nil {
+			return nil, err
+		}
+		out[shop] = f
+	}
+	return out, nil
+}
+
+func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, now time.Time) (*kpi.Facts, error) {
+	f := &kpi.Facts{}
+	if to > from {
+		have, err := s.addRollups(ctx, f, shop, from, to, now)
+		if err != nil {
+			return nil, err
+		}
+		// Build each run of consecutive days that lack a usable rollup.
+		for d := from; d < to; {
+			if have[d-from] {
+				d++
+				continue
+			}
+			end := d + 1
+			for end < to && !have[end-from] && end-d < maxBuildDays {
+				end++
+			}
+			days, err := s.build(ctx, shop, d, end, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, day := range days {
+				f.Add(day)
+			}
+			d = end
+		}
+	}
+	cat, err := s.catalog(ctx, shop, from, to)
+	if err != nil {
+		return nil, err
+	}
+	f.Add(&cat)
+	return f, nil
+}
+
+// usable reports whether a rollup of day built at asOf (Unix seconds) may be
+// used at now: it is final, or still fresh.
+func usable(day kpi.Date, asOf int64, now time.Time) bool {
+	return asOf >= day.AddDays(finalAfterDays).Start().Unix() ||
+		now.Unix()-asOf <= int64(freshFor/time.Second)
+}
+
+// addRollups adds the usable stored rollups of shop in [from, to) to f and
+// reports, by day-from, which days it added.
+func (s *Store) addRollups(ctx context.Context, f *kpi.Facts, shop string, from, to kpi.Date, now time.Time) ([]bool, error) {
+	rows, err := s.db.QueryContext(ctx, rollupsIn, shop, int64(from), int64(to))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+	}
+	defer rows.Close()
+	have := make([]bool, to-from)
+	var day kpi.Facts
+	for rows.Next() {
+		var d, asOf int64
+		var blob sql.RawBytes // valid until Next: decoded right away
+		if err := rows.Scan(&d, &asOf, &blob); err != nil {
+			return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+		}
+		if !usable(kpi.Date(d), asOf, now) {
+			continue
+		}
+		if err := day.UnmarshalBinary(blob); err != nil {
+			// A rollup that does not decode is rebuilt, not fatal.
+			continue
+		}
+		f.Add(&day)
+		have[kpi.Date(d)-from] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+	}
+	return have, nil
+}
+
+// build builds the rollups of shop for the days [from, to) from the raw
+// records as they stand at now, stores them and returns them. Loading and
+// storing share one transaction, which holds the write lock: a Write cannot
+// slip between them and leave a rollup built from records it changed.
+func (s *Store) build(ctx context.Context, shop string, from, to kpi.Date, now time.Time) (map[kpi.Date]*kpi.Facts, error) {
+	var days map[kpi.Date]*kpi.Facts
+	err := s.writeTx(ctx, func(c *sql.Conn) error {
+		recs, err := loadRecords(ctx, c, shop, from, to)
+		if err != nil {
+			return err
+		}
+		days = kpi.BuildFacts(recs, from, to, now, kpi.DefaultHours)
+		st, err := c.PrepareContext(ctx, "INSERT OR REPLACE INTO rollups (shop, day, as_of, facts) VALUES (?, ?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for d, f := range days {
+			blob, err := f.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, shop, int64(d), now.Unix(), blob); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: build rollups: %w", err)
+	}
+	return days, nil
+}
+
+// catalog returns the catalog facts of shop: its listings as they are, and
+// the competitor offers seen in [from, to).
+func (s *Store) catalog(ctx context.Context, shop string, from, to kpi.Date) (kpi.Facts, error) {
+	listings, err := query(ctx, s.db, &listingCodec, "FROM listings t WHERE t.shop = ?", shop)
+	if err != nil {
+		return kpi.Facts{}, fmt.Errorf("sqlite: read listings: %w", err)
+	}
+	seen, err := query(ctx, s.db, &competitorCodec, competitorsIn, shop, int64(from), int64(to))
+	if err != nil {
+		return kpi.Facts{}, fmt.Errorf("sqlite: read competitors: %w", err)
+	}
+	return kpi.CatalogFacts(listings, seen, from, to), nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// query returns the records of c selected by rest, a FROM clause that calls
+// c's table t (or joins it as t).
+func query[T any](ctx context.Context, q querier, c *codec[T], rest string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+c.list("t")+" "+rest, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		rec, err := c.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,167 @@
+// Package sqlite is the embedded kpi.Store: one SQLite file holding the raw records and the daily fact rollups built from them.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// Store keeps a seller's records in one SQLite file. It is safe for
+// concurrent use, also by several processes sharing the file.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+var _ kpi.Store = (*Store)(nil)
+
+// Open opens the SQLite file at path, creating it if needed, and brings its
+// schema up to date. now is the clock rollups are built against (time.Now if
+// nil). A file that cannot be opened or written gives an Unavailable error.
+func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	fail := func(err error) (*Store, error) {
+		return nil, kpi.Errorf(kpi.Unavailable, "error.store_open", map[string]any{"Path": path}, err)
+	}
+	// "" and ":memory:" would give every pooled connection a database of its own.
+	if path == "" || path == ":memory:" {
+		return fail(errors.New("sqlite: open: a file path is required"))
+	}
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return fail(fmt.Errorf("sqlite: open: %w", err))
+	}
+	// SQLite opens the file lazily: migrating is what surfaces a bad path.
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return fail(err)
+	}
+	return &Store{db: db, now: now}, nil
+}
+
+// dsn returns the driver's data source name for a file path: WAL so that
+// readers do not wait for writers, a busy timeout for writers that do wait,
+// and BEGIN IMMEDIATE for sql.Tx too (see writeTx), so that a transaction
+// takes the write lock up front rather than failing when it upgrades from
+// reading. synchronous=NORMAL is safe with WAL: a power cut can lose the
+// last commits, never corrupt the file.
+func dsn(path string) string {
+	// A file: URI, so that a '?' or '#' in the path is not read as parameters.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate" +
+		"&_synchronous=NORMAL&_cache_size=-65536"
+}
+
+// writeTx runs fn in a write transaction (BEGIN IMMEDIATE) on one pooled
+// connection and commits if fn returns nil.
+//
+// It manages the transaction by hand rather than with sql.Tx because
+// database/sql starts a goroutine for each query made in a sql.Tx (to watch
+// the transaction's context), which costs more than the query itself when a
+// write reads a row or two per record. For the same reason the statements
+// run per record are given context.WithoutCancel(ctx), and the loops check
+// ctx themselves.
+func (s *Store) writeTx(ctx context.Context, fn func(c *sql.Conn) error) error {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: connect: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	err = fn(c)
+	if err == nil {
+		if _, err = c.ExecContext(ctx, "COMMIT"); err != nil {
+			err = fmt.Errorf("sqlite: commit: %w", err)
+		}
+	}
+	if err != nil {
+		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			// Never hand a connection with an open transaction back to the pool.
+			c.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		return err
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// migrations are the schema changes, applied in the order of their names.
+// Each name starts with its version: 0001_init.sql is version 1. PRAGMA
+// user_version holds the version a database is at.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrate applies the migrations the database lacks, each in a transaction
+// of its own together with the new user_version, so that a reopen (or a
+// second process racing this one) applies nothing twice.
+func migrate(ctx context.Context, db *sql.DB) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql") // sorted
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for i, name := range names {
+		version, _, _ := strings.Cut(path.Base(name), "_")
+		if v, err := strconv.Atoi(version); err != nil || v != i+1 {
+			return fmt.Errorf("sqlite: migrate: %s: want version %d first in the name", name, i+1)
+		}
+		if err := migrateOne(ctx, db, name, i+1, len(names)); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, name string, version, latest int) error {
+	script, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var current int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return err
+	}
+	if current > latest {
+		return fmt.Errorf("schema version %d is newer than this program's %d", current, latest)
+	}
+	if current >= version {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+		return err
+	}
+	// PRAGMA takes no parameters; version is an int we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,530 @@
+// Package storetest is the test suite every kpi.Store must pass.
+package storetest
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// opener opens an empty store for one test, with now as its clock.
+type opener = func(t *testing.T, now func() time.Time) kpi.Store
+
+// Run runs the suite against the stores open makes. It uses nothing but
+// the kpi.Store interface, and closes every store it opens.
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) {
+	tests := []struct {
+		name string
+		test func(*testing.T, opener)
+	}{
+		{"Upsert", testUpsert},
+		{"Invalid", testInvalid},
+		{"Invalidation", testInvalidation},
+		{"JSTDayBoundary", testJSTDayBoundary},
+		{"MatchesBuildFacts", testMatchesBuildFacts},
+		{"UnknownShop", testUnknownShop},
+		{"NonFinalRebuilt", testNonFinalRebuilt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
+	}
+}
+
+// clock is a clock a test moves by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock(t time.Time) *clock { return &clock{t: t} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func openAt(t *testing.T, open opener, c *clock) kpi.Store {
+	t.Helper()
+	s := open(t, c.Now)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+const shop = "amz-main"
+
+var mainShop = kpi.Shop{ID: shop, Platform: kpi.Amazon, Marketplace: "A1VC38T7YXB528", Name: "Main", Currency: "JPY"}
+
+func jst(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, kpi.Tokyo)
+}
+
+func write(t *testing.T, s kpi.Store, b *kpi.Batch) kpi.WriteStats {
+	t.Helper()
+	st, err := s.Write(context.Background(), b)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return st
+}
+
+func facts(t *testing.T, s kpi.Store, from, to kpi.Date) *kpi.Facts {
+	t.Helper()
+	m, err := s.Facts(context.Background(), []string{shop}, from, to)
+	if err != nil {
+		t.Fatalf("Facts(%s, %s): %v", from, to, err)
+	}
+	f := m[shop]
+	if f == nil {
+		t.Fatalf("Facts(%s, %s): shop %q missing", from, to, shop)
+	}
+	return f
+}
+
+// oneOfEach is a batch with a record of every kind around day d.
+func oneOfEach(d kpi.Date) *kpi.Batch {
+	at := func(days int, h time.Duration) time.Time { return d.AddDays(days).Start().Add(h) }
+	return &kpi.Batch{
+		Shops: []kpi.Shop{mainShop},
+		Orders: []kpi.Order{
+			{Shop: shop, ID: "o1", CustomerRef: "c1", Placed: at(0, 10*time.Hour), Paid: at(0, 10*time.Hour),
+				ShipBy: at(1, 12*time.Hour), PromisedBy: at(3, 20*time.Hour), Status: kpi.StatusDelivered,
+				Total: 3000, Units: 2, Channel: kpi.ByMerchant},
+			{Shop: shop, ID: "o2", CustomerRef: "c2", Placed: at(0, 11*time.Hour), Status: kpi.StatusUnshipped,
+				Total: 1500, Units: 1, Channel: kpi.ByPlatform, Claim: true},
+		},
+		Shipments: []kpi.Shipment{{Shop: shop, ID: "s1", OrderID: "o1", Shipped: at(0, 15*time.Hour),
+			Carrier: "yamato", Tracking: "1234-5678-9012", Delivered: at(2, 11*time.Hour), Units: 2}},
+		Returns: []kpi.Return{{Shop: shop, ID: "r1", OrderID: "o1", Returned: at(4, 9*time.Hour), Units: 1, Reason: "size"}},
+		Reviews: []kpi.Review{{Shop: shop, ID: "v1", OrderID: "o1", Posted: at(3, 9*time.Hour), Rating: 2,
+			Text: "late", RepliedAt: at(3, 12*time.Hour)}},
+		Inventory: []kpi.InventorySnapshot{{Shop: shop, SKU: "sku1", Taken: at(0, 6*time.Hour), OnHand: 40, Inbound: 10, Reserved: 2}},
+		Inbound:   []kpi.InboundShipment{{Shop: shop, ID: "in1", Created: at(0, 8*time.Hour), Units: 100}},
+		Ads:       []kpi.AdDay{{Shop: shop, Campaign: "spring", Day: d, Impressions: 1000, Clicks: 30, Spend: 900, Sales: 6000, Orders: 2}},
+		Customs: []kpi.CustomsEntry{{Shop: shop, ID: "cu1", Declared: at(0, 9*time.Hour), Cleared: at(1, 9*time.Hour),
+			Status: kpi.CustomsCleared, DocsCompleted: true}},
+		Tickets: []kpi.Ticket{{Shop: shop, ID: "t1", CustomerRef: "c1", Opened: at(0, 9*time.Hour),
+			FirstReply: at(0, 9*time.Hour+30*time.Minute), Kind: kpi.PreSale, Lang: "ja"}},
+		AgentShifts: []kpi.AgentShift{{Shop: shop, Agent: "a1", Start: at(0, 9*time.Hour), End: at(0, 13*time.Hour), Langs: []string{"ja", "en"}}},
+		Listings:    []kpi.Listing{{Shop: shop, SKU: "sku1", Launched: at(-30, 0), NeedsPSE: true, PSEValid: true, Label: kpi.LabelPassed, Price: 1500}},
+		Competitors: []kpi.CompetitorObservation{{Shop: shop, SKU: "sku1", Competitor: "rival", Observed: at(1, 10*time.Hour), Price: 1200, NewListing: true}},
+	}
+}
+
+func testUpsert(t *testing.T, open opener) {
+	d := kpi.NewDate(2026, 3, 2)
+	s := openAt(t, open, newClock(d.AddDays(20).Start()))
+	b := oneOfEach(d)
+	n := b.Len()
+
+	if got, want := write(t, s, b), (kpi.WriteStats{Inserted: n}); got != want {
+		t.Fatalf("first write: %+v, want %+v", got, want)
+	}
+	before := facts(t, s, d, d.AddDays(7))
+	if got, want := write(t, s, b), (kpi.WriteStats{Unchanged: n}); got != want {
+		t.Fatalf("same batch again: %+v, want %+v", got, want)
+	}
+	after := facts(t, s, d, d.AddDays(7))
+	if after.Count != before.Count {
+		t.Errorf("the same batch again changed the facts:\n%v\n%v", before.Count, after.Count)
+	}
+
+	// Change an order, a review's reply and the shop's name.
+	b.Orders[0].Total += 100
+	b.Reviews[0].RepliedAt = b.Reviews[0].RepliedAt.Add(time.Hour)
+	b.Shops[0].Name = "Main store"
+	if got, want := write(t, s, b), (kpi.WriteStats{Updated: 3, Unchanged: n - 3}); got != want {
+		t.Fatalf("changed batch: %+v, want %+v", got, want)
+	}
+	changed := facts(t, s, d, d.AddDays(7))
+	if got, want := changed.Count[kpi.GMV], before.Count[kpi.GMV]+100; got != want {
+		t.Errorf("GMV after the change = %d, want %d", got, want)
+	}
+	if got, want := changed.Dists[kpi.ReviewReplyMinutes].Mean(), 240.0; got != want {
+		t.Errorf("review reply minutes after the change = %v, want %v", got, want)
+	}
+
+	// A record in a batch of its own counts once, whatever the batch.
+	one := &kpi.Batch{Orders: b.Orders[:1]}
+	if got, want := write(t, s, one), (kpi.WriteStats{Unchanged: 1}); got != want {
+		t.Errorf("one stored order again: %+v, want %+v", got, want)
+	}
+
+	shops, err := s.Shops(context.Background())
+	if err != nil {
+		t.Fatalf("Shops: %v", err)
+	}
+	if len(shops) != 1 || shops[0] != b.Shops[0] {
+		t.Errorf("Shops = %+v, want [%+v]", shops, b.Shops[0])
+	}
+
+	// Every kind is stored and counted.
+	for _, c := range []struct {
+		name string
+		id   kpi.Counter
+		want int64
+	}{
+		{"OrdersPlaced", kpi.OrdersPlaced, 2},
+		{"GMV", kpi.GMV, 4600},
+		{"DefectOrders", kpi.DefectOrders, 2}, // o1 by its 2-star review, o2 by its claim
+		{"ShippedIn24h", kpi.ShippedIn24h, 1},
+		{"TrackedShipments", kpi.TrackedShipments, 1},
+		{"DeliveredOnTime", kpi.DeliveredOnTime, 1},
+		{"UnitsReturned", kpi.UnitsReturned, 1},
+		{"NegativeReviews", kpi.NegativeReviews, 1},
+		{"OnHandSum", kpi.OnHandSum, 40},
+		{"InboundShipments", kpi.InboundShipments, 1},
+		{"AdSpend", kpi.AdSpend, 900},
+		{"CustomsDocsComplete", kpi.CustomsDocsComplete, 1},
+		{"PreSaleConverted", kpi.PreSaleConverted, 1},
+		{"JPCoveredMinutes", kpi.JPCoveredMinutes, 240},
+		{"ListingsPSEValid", kpi.ListingsPSEValid, 1},
+		{"CompetitorNewListings", kpi.CompetitorNewListings, 1},
+		{"PriceIndexMicros", kpi.PriceIndexMicros, 1_250_000},
+	} {
+		if got := changed.Count[c.id]; got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := changed.Gauges[kpi.OnHand]; got != 40 {
+		t.Errorf("OnHand gauge = %d, want 40", got)
+	}
+}
+
+func testInvalid(t *testing.T, open opener) {
+	d := kpi.NewDate(2026, 3, 2)
+	s := openAt(t, open, newClock(d.AddDays(20).Start()))
+	b := oneOfEach(d)
+	b.Reviews[0].Rating = 0
+	_, err := s.Write(context.Background(), b)
+	if code := kpi.ErrorCode(err); code != kpi.Invalid {
+		t.Fatalf("Write with a 0-star review: %v (code %q), want an %q error", err, code, kpi.Invalid)
+	}
+	if f := facts(t, s, d, d.AddDays(7)); f.Count[kpi.OrdersPlaced] != 0 {
+		t.Errorf("a rejected batch stored %d orders", f.Count[kpi.OrdersPlaced])
+	}
+	if st, err := s.Write(context.Background(), &kpi.Batch{}); err != nil || st != (kpi.WriteStats{}) {
+		t.Errorf("empty batch: %+v, %v", st, err)
+	}
+}
+
+// testInvalidation reads facts, changes records, and reads again: every
+// change must show although the days' rollups were built before it.
+func testInvalidation(t *testing.T, open opener) {
+	d := kpi.NewDate(2026, 3, 2) // a Monday
+	s := openAt(t, open, newClock(d.AddDays(30).Start()))
+	b := oneOfEach(d)
+	write(t, s, b)
+	day := func(n int) *kpi.Facts { return facts(t, s, d.AddDays(n), d.AddDays(n+1)) }
+
+	f := day(0)
+	if f.Count[kpi.ShippedIn24h] != 1 || f.Count[kpi.Shipments] != 1 || f.Dists[kpi.ShipMinutes].Mean() != 300 {
+		t.Fatalf("before: ShippedIn24h %d, Shipments %d, ship minutes %v; want 1, 1, 300",
+			f.Count[kpi.ShippedIn24h], f.Count[kpi.Shipments], f.Dists[kpi.ShipMinutes].Mean())
+	}
+	// The shipment leaves 30 hours after payment, on the next day.
+	b.Shipments[0].Shipped = b.Orders[0].Paid.Add(30 * time.Hour)
+	write(t, s, &kpi.Batch{Shipments: b.Shipments})
+	f = day(0)
+	if f.Count[kpi.ShippedIn24h] != 0 || f.Count[kpi.Shipments] != 0 || f.Dists[kpi.ShipMinutes].Mean() != 1800 {
+		t.Errorf("after: ShippedIn24h %d, Shipments %d, ship minutes %v; want 0, 0, 1800",
+			f.Count[kpi.ShippedIn24h], f.Count[kpi.Shipments], f.Dists[kpi.ShipMinutes].Mean())
+	}
+	if got := day(1).Count[kpi.Shipments]; got != 1 {
+		t.Errorf("shipments on the new ship day = %d, want 1", got)
+	}
+	// An order moved ten days on leaves its old day, whose rollup was built.
+	gmv0, gmv10 := day(0).Count[kpi.GMV], day(10).Count[kpi.GMV]
+	b.Orders[1].Placed = b.Orders[1].Placed.Add(10 * 24 * time.Hour)
+	write(t, s, &kpi.Batch{Orders: b.Orders[1:2]})
+	if got0, got10 := day(0).Count[kpi.GMV], day(10).Count[kpi.GMV]; got0 != gmv0-1500 || got10 != gmv10+1500 {
+		t.Errorf("GMV of days 0 and 10 after moving an order = %d, %d; want %d, %d", got0, got10, gmv0-1500, gmv10+1500)
+	}
+	b.Orders[1].Placed = b.Orders[1].Placed.Add(-10 * 24 * time.Hour)
+	write(t, s, &kpi.Batch{Orders: b.Orders[1:2]})
+
+	// A shipment three days later counts on its order's placed day.
+	late := kpi.Shipment{Shop: shop, ID: "s2", OrderID: "o2", Shipped: d.AddDays(3).Start().Add(9 * time.Hour), Carrier: "sagawa", Units: 1}
+	write(t, s, &kpi.Batch{Shipments: []kpi.Shipment{late}})
+	if got := day(0).Count[kpi.ShippedOrders]; got != 2 {
+		t.Errorf("shipped orders placed on day 0 after a late shipment = %d, want 2", got)
+	}
+
+	// An order's promise moves before the delivery: the delivery day changes.
+	if got := day(2).Count[kpi.DeliveredOnTime]; got != 1 {
+		t.Fatalf("delivered on time before = %d, want 1", got)
+	}
+	b.Orders[0].PromisedBy = b.Shipments[0].Delivered.Add(-time.Hour)
+	write(t, s, &kpi.Batch{Orders: b.Orders[:1]})
+	if got := day(2).Count[kpi.DeliveredOnTime]; got != 0 {
+		t.Errorf("delivered on time after the promise moved = %d, want 0", got)
+	}
+
+	// A pre-sale ticket four days before an order converts once the order is written.
+	ticket := kpi.Ticket{Shop: shop, ID: "t9", CustomerRef: "c9", Opened: d.AddDays(6).Start().Add(10 * time.Hour), Kind: kpi.PreSale, Lang: "en"}
+	write(t, s, &kpi.Batch{Tickets: []kpi.Ticket{ticket}})
+	if got := day(6).Count[kpi.PreSaleConverted]; got != 0 {
+		t.Fatalf("converted before the order = %d, want 0", got)
+	}
+	order := kpi.Order{Shop: shop, ID: "o9", CustomerRef: "c9", Placed: ticket.Opened.Add(4 * 24 * time.Hour), Status: kpi.StatusPending}
+	write(t, s, &kpi.Batch{Orders: []kpi.Order{order}})
+	if got := day(6).Count[kpi.PreSaleConverted]; got != 1 {
+		t.Errorf("converted after the order = %d, want 1", got)
+	}
+
+	// A 1-star review posted days later makes the order a defect on its placed day.
+	if got := day(10).Count[kpi.DefectOrders]; got != 0 {
+		t.Fatalf("defects before the review = %d, want 0", got)
+	}
+	review := kpi.Review{Shop: shop, ID: "v9", OrderID: "o9", Posted: order.Placed.Add(5 * 24 * time.Hour), Rating: 1}
+	write(t, s, &kpi.Batch{Reviews: []kpi.Review{review}})
+	if got := day(10).Count[kpi.DefectOrders]; got != 1 {
+		t.Errorf("defects after the review = %d, want 1", got)
+	}
+
+	// A shift over midnight covers the morning of the next day too.
+	if got := day(1).Count[kpi.JPCoveredMinutes]; got != 0 {
+		t.Fatalf("covered minutes before the shift = %d, want 0", got)
+	}
+	shift := kpi.AgentShift{Shop: shop, Agent: "a2", Start: d.Start().Add(20 * time.Hour), End: d.AddDays(1).Start().Add(10 * time.Hour), Langs: []string{"ja"}}
+	write(t, s, &kpi.Batch{AgentShifts: []kpi.AgentShift{shift}})
+	if got := day(1).Count[kpi.JPCoveredMinutes]; got != 60 {
+		t.Errorf("covered minutes after the shift = %d, want 60", got)
+	}
+}
+
+// testJSTDayBoundary stores two orders one second apart across midnight in
+// Japan, given in UTC.
+func testJSTDayBoundary(t *testing.T, open opener) {
+	march31, april1 := kpi.NewDate(2026, 3, 31), kpi.NewDate(2026, 4, 1)
+	s := openAt(t, open, newClock(time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)))
+	write(t, s, &kpi.Batch{Shops: []kpi.Shop{mainShop}, Orders: []kpi.Order{
+		{Shop: shop, ID: "late", Placed: time.Date(2026, 3, 31, 14, 59, 59, 0, time.UTC), Status: kpi.StatusUnshipped, Total: 100, Units: 1}, // 23:59:59 JST
+		{Shop: shop, ID: "early", Placed: time.Date(2026, 3, 31, 15, 0, 0, 0, time.UTC), Status: kpi.StatusUnshipped, Total: 200, Units: 1},  // 00:00:00 JST
+	}})
+	// The window first, built lazily in one go; then each day from its rollup.
+	if got := facts(t, s, march31, april1+1).Count[kpi.GMV]; got != 300 {
+		t.Errorf("GMV of both days = %d, want 300", got)
+	}
+	if got := facts(t, s, march31, april1).Count[kpi.GMV]; got != 100 {
+		t.Errorf("GMV of %s = %d, want 100", march31, got)
+	}
+	if got := facts(t, s, april1, april1+1).Count[kpi.GMV]; got != 200 {
+		t.Errorf("GMV of %s = %d, want 200", april1, got)
+	}
+}
+
+func testUnknownShop(t *testing.T, open opener) {
+	d := kpi.NewDate(2026, 3, 2)
+	s := openAt(t, open, newClock(d.AddDays(20).Start()))
+	write(t, s, oneOfEach(d))
+	m, err := s.Facts(context.Background(), []string{"nope", shop}, d, d.AddDays(7))
+	if err != nil {
+		t.Fatalf("Facts: %v", err)
+	}
+	if len(m) != 2 {
+		t.Fatalf("Facts returned %d shops, want 2", len(m))
+	}
+	if m[shop] == nil || m[shop].Count[kpi.OrdersPlaced] != 2 {
+		t.Errorf("known shop: %+v, want 2 orders", m[shop])
+	}
+	f := m["nope"]
+	if f == nil {
+		t.Fatal("unknown shop missing from the map")
+	}
+	// Zero means zero: not even the business minutes of the window.
+	zero := kpi.Facts{}
+	if f.Count != zero.Count || f.Gauges != zero.Gauges || f.Peaks != zero.Peaks || f.Day != 0 {
+		t.Errorf("unknown shop has facts: %+v", f)
+	}
+	for i := range f.Dists {
+		if f.Dists[i].N != 0 {
+			t.Errorf("unknown shop: dist %d has %d values", i, f.Dists[i].N)
+		}
+	}
+}
+
+// testNonFinalRebuilt: a rollup built while its day can still change is
+// built again once it is stale, without any write in between.
+func testNonFinalRebuilt(t *testing.T, open opener) {
+	paid := jst(2026, 3, 3, 10, 0)
+	c := newClock(paid.Add(2 * time.Hour))
+	s := openAt(t, open, c)
+	d := kpi.DateOf(paid)
+	write(t, s, &kpi.Batch{Shops: []kpi.Shop{mainShop}, Orders: []kpi.Order{{Shop: shop, ID: "o1", Placed: paid, Paid: paid, Status: kpi.StatusUnshipped, Total: 500, Units: 1}}})
+	if got := facts(t, s, d, d+1).Count[kpi.ShipDue]; got != 0 {
+		t.Fatalf("ShipDue 2 h after payment = %d, want 0", got)
+	}
+	c.Set(paid.Add(25 * time.Hour))
+	if got := facts(t, s, d, d+1).Count[kpi.ShipDue]; got != 1 {
+		t.Errorf("ShipDue 25 h after payment = %d, want 1 (the order is late)", got)
+	}
+}
+
+// testMatchesBuildFacts writes random records around a 70-day window, reads
+// the facts of parts of it and then of all of it, and compares them with
+// kpi.BuildFacts and kpi.CatalogFacts over the same records.
+func testMatchesBuildFacts(t *testing.T, open opener) {
+	from := kpi.NewDate(2026, 1, 5)
+	to := from.AddDays(70)
+	now := to.AddDays(-2).Start().Add(13 * time.Hour) // the last days are still open
+	s := openAt(t, open, newClock(now))
+	b := randomBatch(rand.New(rand.NewPCG(1, 2)), from.AddDays(-12), to.AddDays(12))
+	write(t, s, b)
+
+	recs := &kpi.Records{Orders: b.Orders, Shipments: b.Shipments, Returns: b.Returns, Reviews: b.Reviews,
+		Inventory: b.Inventory, Inbound: b.Inbound, Ads: b.Ads, Customs: b.Customs, Tickets: b.Tickets,
+		AgentShifts: b.AgentShifts}
+	want := func(from, to kpi.Date) *kpi.Facts {
+		var f kpi.Facts
+		for _, day := range kpi.BuildFacts(recs, from, to, now, kpi.DefaultHours) {
+			f.Add(day)
+		}
+		cat := kpi.CatalogFacts(b.Listings, b.Competitors, from, to)
+		f.Add(&cat)
+		return &f
+	}
+	// Parts first, so that the whole window mixes stored and missing days.
+	for _, w := range [][2]kpi.Date{{from + 10, from + 20}, {from + 40, from + 41}, {from, to}, {from + 5, from + 50}} {
+		got := facts(t, s, w[0], w[1])
+		sameFacts(t, w[0].String()+".."+w[1].String(), got, want(w[0], w[1]))
+	}
+	if f := facts(t, s, from, to); f.Count[kpi.OrdersPlaced] < 1000 || f.Count[kpi.PreSaleConverted] == 0 ||
+		f.Count[kpi.DeliveredOnTime] == 0 || f.Count[kpi.DefectOrders] == 0 || f.Count[kpi.JPCoveredMinutes] == 0 {
+		t.Errorf("the random records exercise too little: %v", f.Count)
+	}
+}
+
+func sameFacts(t *testing.T, name string, got, want *kpi.Facts) {
+	t.Helper()
+	for i := range want.Count {
+		if got.Count[i] != want.Count[i] {
+			t.Errorf("%s: counter %d = %d, want %d", name, i, got.Count[i], want.Count[i])
+		}
+	}
+	if got.Gauges != want.Gauges || got.Peaks != want.Peaks || got.Day != want.Day {
+		t.Errorf("%s: gauges %v peaks %v day %v, want %v %v %v", name, got.Gauges, got.Peaks, got.Day, want.Gauges, want.Peaks, want.Day)
+	}
+	for i := range want.Dists {
+		g, w := &got.Dists[i], &want.Dists[i]
+		if g.N != w.N || g.Sum != w.Sum {
+			t.Errorf("%s: dist %d has N %d sum %d, want %d %d", name, i, g.N, g.Sum, w.N, w.Sum)
+			continue
+		}
+		for _, q := range []float64{0.5, 0.9, 0.99} {
+			if gq, wq := g.Quantile(q), w.Quantile(q); gq != wq && !(math.IsNaN(gq) && math.IsNaN(wq)) {
+				t.Errorf("%s: dist %d quantile %v = %v, want %v", name, i, q, gq, wq)
+			}
+		}
+	}
+}
+
+// randomBatch makes about 25 orders a day placed in [from, to), with their
+// shipments, deliveries, returns and reviews, and a day's worth of every
+// other kind. Times are whole seconds, as a store keeps them.
+func randomBatch(r *rand.Rand, from, to kpi.Date) *kpi.Batch {
+	b := &kpi.Batch{Shops: []kpi.Shop{mainShop}}
+	start, span := from.Start(), int64(to-from)*86400
+	at := func(base time.Time, maxSec int64) time.Time {
+		return base.Add(time.Duration(r.Int64N(maxSec)) * time.Second)
+	}
+	id := func(prefix string, i int) string { return prefix + strconv.Itoa(i) }
+	cust := func() string { return "c" + strconv.Itoa(r.IntN(400)) }
+	statuses := []kpi.OrderStatus{kpi.StatusDelivered, kpi.StatusShipped, kpi.StatusUnshipped, kpi.StatusPending, kpi.StatusCancelled, kpi.StatusSellerCancelled}
+	carriers := []string{"yamato", "sagawa", "japanpost", "dhl"}
+
+	for i := range int(to-from) * 25 {
+		placed := at(start, span)
+		o := kpi.Order{Shop: shop, ID: id("o", i), CustomerRef: cust(), Placed: placed,
+			Status: statuses[r.IntN(len(statuses))], Total: 500 + r.Int64N(20000), Units: 1 + r.Int64N(3),
+			Channel: kpi.ByMerchant, Claim: r.IntN(100) == 0, Chargeback: r.IntN(200) == 0}
+		if r.IntN(10) > 0 {
+			o.Paid = at(placed, 3*3600)
+		}
+		if r.IntN(2) == 0 {
+			o.ShipBy = placed.Add(36 * time.Hour)
+			o.PromisedBy = placed.Add(96 * time.Hour)
+		}
+		b.Orders = append(b.Orders, o)
+		if o.Status.Cancelled() || o.Status == kpi.StatusPending || r.IntN(10) == 0 {
+			continue
+		}
+		for j := range 1 + r.IntN(2) {
+			sh := kpi.Shipment{Shop: shop, ID: id("s", i*2+j), OrderID: o.ID, Shipped: at(placed, 60*3600),
+				Carrier: carriers[r.IntN(len(carriers))], Tracking: "4000-1234-5678", Units: 1}
+			if r.IntN(5) > 0 {
+				sh.Delivered = at(sh.Shipped, 5*86400)
+			}
+			b.Shipments = append(b.Shipments, sh)
+		}
+		if r.IntN(8) == 0 {
+			rv := kpi.Review{Shop: shop, ID: id("v", i), OrderID: o.ID, Posted: at(placed, 20*86400), Rating: 1 + r.IntN(5), Text: "ok"}
+			if r.IntN(2) == 0 {
+				rv.RepliedAt = at(rv.Posted, 3*86400)
+			}
+			b.Reviews = append(b.Reviews, rv)
+		}
+		if r.IntN(30) == 0 {
+			b.Returns = append(b.Returns, kpi.Return{Shop: shop, ID: id("r", i), OrderID: o.ID, Returned: at(placed, 30*86400), Units: 1})
+		}
+	}
+	for i := range int(to - from) {
+		day := from.AddDays(i)
+		ds := day.Start()
+		b.Reviews = append(b.Reviews, kpi.Review{Shop: shop, ID: id("w", i), Posted: at(ds, 86400), Rating: 1 + r.IntN(5)})
+		for j := range 3 {
+			tk := kpi.Ticket{Shop: shop, ID: id("t", i*3+j), CustomerRef: cust(), Opened: at(ds, 86400), Kind: kpi.PreSale, Lang: "ja"}
+			if j == 2 {
+				tk.Kind = kpi.AfterSale
+			}
+			if r.IntN(3) > 0 {
+				tk.FirstReply = at(tk.Opened, 2*86400)
+			}
+			b.Tickets = append(b.Tickets, tk)
+		}
+		b.AgentShifts = append(b.AgentShifts,
+			kpi.AgentShift{Shop: shop, Agent: "a1", Start: at(ds.Add(8*time.Hour), 3*3600), End: ds.Add(14 * time.Hour), Langs: []string{"ja", "zh"}},
+			kpi.AgentShift{Shop: shop, Agent: "a2", Start: ds.Add(22 * time.Hour), End: at(ds.Add(33*time.Hour), 3*3600), Langs: []string{"ja"}},
+			kpi.AgentShift{Shop: shop, Agent: "a3", Start: ds.Add(9 * time.Hour), End: ds.Add(18 * time.Hour), Langs: []string{"en"}})
+		for _, sku := range []string{"sku1", "sku2"} {
+			b.Inventory = append(b.Inventory,
+				kpi.InventorySnapshot{Shop: shop, SKU: sku, Taken: at(ds, 43200), OnHand: r.Int64N(500), Inbound: r.Int64N(50)},
+				kpi.InventorySnapshot{Shop: shop, SKU: sku, Taken: at(ds.Add(12*time.Hour), 43200), OnHand: r.Int64N(500), Inbound: r.Int64N(50)})
+			b.Competitors = append(b.Competitors, kpi.CompetitorObservation{Shop: shop, SKU: sku, Competitor: "rival",
+				Observed: at(ds, 86400), Price: 900 + r.Int64N(600), NewListing: r.IntN(20) == 0})
+		}
+		b.Ads = append(b.Ads, kpi.AdDay{Shop: shop, Campaign: "always", Day: day, Impressions: r.Int64N(5000), Clicks: r.Int64N(100), Spend: r.Int64N(3000), Sales: r.Int64N(20000), Orders: r.Int64N(5)})
+		if i%3 == 0 {
+			b.Inbound = append(b.Inbound, kpi.InboundShipment{Shop: shop, ID: id("i", i), Created: at(ds, 86400), Units: 50})
+			cu := kpi.CustomsEntry{Shop: shop, ID: id("u", i), Declared: at(ds, 86400), Status: kpi.CustomsCleared, DocsCompleted: r.IntN(4) > 0}
+			if r.IntN(5) == 0 {
+				cu.Status = kpi.CustomsHeld
+			} else {
+				cu.Cleared = at(cu.Declared, 3*86400)
+			}
+			b.Customs = append(b.Customs, cu)
+		}
+	}
+	b.Listings = []kpi.Listing{
+		{Shop: shop, SKU: "sku1", Launched: from.AddDays(20).Start(), NeedsPSE: true, PSEValid: true, Label: kpi.LabelPassed, Price: 1200},
+		{Shop: shop, SKU: "sku2", Launched: from.AddDays(-100).Start(), Label: kpi.LabelFailed, Price: 1000},
+		{Shop: shop, SKU: "sku3", NeedsPSE: true, Price: 800},
+	}
+	return b
+}
