@@ -78,7 +78,8 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 	for i, s := range shops {
 		ids[i] = s.ID
 	}
-	cur, err := e.Store.Facts(ctx, ids, r.Window.From, r.Window.To)
+	dists := m.Stat != ""
+	cur, err := e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.Window.From, To: r.Window.To, Dists: dists})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
 	}
@@ -88,7 +89,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		if m.Lookback > 0 {
 			r.PrevWindow = Period{Kind: KindLastDays, From: r.Window.From - Date(m.Lookback), To: r.Window.From}
 		}
-		if prev, err = e.Store.Facts(ctx, ids, r.PrevWindow.From, r.PrevWindow.To); err != nil {
+		if prev, err = e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.PrevWindow.From, To: r.PrevWindow.To, Dists: dists}); err != nil {
 			return nil, fmt.Errorf("engine: %s previous: %w", m.ID, err)
 		}
 	}

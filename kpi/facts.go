@@ -124,6 +124,57 @@ func (f *Facts) Add(o *Facts) {
 	}
 }
 
+// Sum returns the facts of many days added up, as Add over each would, but
+// merges each distribution once: a dense count per bucket instead of a merge
+// per day, which for a month of a busy shop is several times faster.
+func Sum(days []*Facts) Facts {
+	var out Facts
+	for _, f := range days {
+		for i := range out.Count {
+			out.Count[i] += f.Count[i]
+		}
+		for i := range out.Peaks {
+			out.Peaks[i] = max(out.Peaks[i], f.Peaks[i])
+		}
+		if f.Day > out.Day {
+			out.Day = f.Day
+			out.Gauges = f.Gauges
+		}
+	}
+	for i := range out.Dists {
+		out.Dists[i] = sumDist(days, DistID(i))
+	}
+	return out
+}
+
+func sumDist(days []*Facts, id DistID) Dist {
+	var d Dist
+	var top uint32
+	for _, f := range days {
+		x := &f.Dists[id]
+		d.N += x.N
+		d.Sum += x.Sum
+		if len(x.buckets) > 0 {
+			top = max(top, x.buckets[len(x.buckets)-1].b)
+		}
+	}
+	if d.N == 0 {
+		return d
+	}
+	dense := make([]int64, top+1)
+	for _, f := range days {
+		for _, e := range f.Dists[id].buckets {
+			dense[e.b] += e.n
+		}
+	}
+	for b, n := range dense {
+		if n != 0 {
+			d.buckets = append(d.buckets, bucket{uint32(b), n})
+		}
+	}
+	return d
+}
+
 // AddShop adds the facts of another shop over the same window: like Add,
 // but the gauges of different shops sum. Peaks keep the highest shop, since
 // a target such as "at most 2 negative reviews a day" holds per shop.
@@ -306,7 +357,11 @@ func (f *Facts) MarshalBinary() ([]byte, error) {
 var errFacts = errors.New("kpi: corrupt facts encoding")
 
 // UnmarshalBinary decodes what MarshalBinary wrote.
-func (f *Facts) UnmarshalBinary(data []byte) error {
+func (f *Facts) UnmarshalBinary(data []byte) error { return f.Decode(data, true) }
+
+// Decode decodes what MarshalBinary wrote; without dists it stops before the
+// distributions and leaves them empty, which is most of the work saved.
+func (f *Facts) Decode(data []byte, dists bool) error {
 	*f = Facts{}
 	r := reader{data: data}
 	if r.uvarint() != 1 {
@@ -329,6 +384,9 @@ func (f *Facts) UnmarshalBinary(data []byte) error {
 	readInts(f.Count[:])
 	readInts(f.Gauges[:])
 	readInts(f.Peaks[:])
+	if !dists {
+		return r.err
+	}
 	for i := range f.Dists {
 		n := r.uvarint()
 		if n == 0 || r.err != nil {

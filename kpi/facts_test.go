@@ -170,3 +170,20 @@ func TestBatchValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSumEqualsAdd(t *testing.T) {
+	recs := fixture().records("a")
+	days := BuildFacts(recs, NewDate(2026, 11, 1), NewDate(2026, 11, 29), testNow, DefaultHours)
+	var list []*Facts
+	var added Facts
+	for d := NewDate(2026, 11, 1); d < NewDate(2026, 11, 29); d++ {
+		list = append(list, days[d])
+		added.Add(days[d])
+	}
+	if got := Sum(list); !reflect.DeepEqual(got, added) {
+		t.Errorf("Sum differs from Add:\n%+v\n%+v", got, added)
+	}
+	if got := Sum(nil); !reflect.DeepEqual(got, Facts{}) {
+		t.Errorf("Sum of nothing = %+v", got)
+	}
+}

@@ -26,9 +26,10 @@ type memStore struct {
 
 func (m *memStore) Shops(context.Context) ([]Shop, error) { return m.shops, nil }
 
-func (m *memStore) Facts(_ context.Context, shops []string, from, to Date) (map[string]*Facts, error) {
+func (m *memStore) Facts(_ context.Context, q FactQuery) (map[string]*Facts, error) {
 	out := make(map[string]*Facts)
-	for _, id := range shops {
+	from, to := q.From, q.To
+	for _, id := range q.Shops {
 		recs := m.records(id)
 		total := &Facts{}
 		for _, f := range BuildFacts(recs, from, to, testNow, DefaultHours) {

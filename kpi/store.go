@@ -43,12 +43,22 @@ type Writer interface {
 	Write(ctx context.Context, b *Batch) (WriteStats, error)
 }
 
+// FactQuery asks for the facts of shops over the days [From, To).
+type FactQuery struct {
+	Shops    []string
+	From, To Date
+	// Dists asks for the distributions too. Without it they may be left
+	// empty: most metrics do not need them, and they are most of the work.
+	Dists bool
+}
+
 // FactReader answers the engine: the shops, and each shop's facts summed over
-// the days [from, to), with the catalog facts (listings, competitors) of that
-// window added.
+// the days of a query, with the catalog facts (listings, competitors) of that
+// window added. Every shop asked for is in the map; a shop the store does not
+// know has zero facts.
 type FactReader interface {
 	Shops(ctx context.Context) ([]Shop, error)
-	Facts(ctx context.Context, shops []string, from, to Date) (map[string]*Facts, error)
+	Facts(ctx context.Context, q FactQuery) (map[string]*Facts, error)
 }
 
 // Store is what a storage backend (kpi/sqlite, kpi/postgres) provides.

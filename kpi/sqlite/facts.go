@@ -37,7 +37,8 @@ func (s *Store) Shops(ctx context.Context) ([]kpi.Shop, error) {
 // map. A shop id without a kpi.Shop record has zero facts (not even the
 // business minutes every day has), whatever records name it. Days without a
 // usable rollup are built from the raw records and stored.
-func (s *Store) Facts(ctx context.Context, shops []string, from, to kpi.Date) (map[string]*kpi.Facts, error) {
+func (s *Store) Facts(ctx context.Context, q kpi.FactQuery) (map[string]*kpi.Facts, error) {
+	shops, from, to := q.Shops, q.From, q.To
 	now := s.now()
 	out := make(map[string]*kpi.Facts, len(shops))
 	for _, shop := range shops {
@@ -53,7 +54,7 @@ func (s *Store) Facts(ctx context.Context, shops []string, from, to kpi.Date) (m
 			out[shop] = &kpi.Facts{}
 			continue
 		}
-		f, err := s.shopFacts(ctx, shop, from, to, now)
+		f, err := s.shopFacts(ctx, shop, from, to, q.Dists, now)
 		if err != nil {
 			return nil, err
 		}
@@ -62,13 +63,14 @@ func (s *Store) Facts(ctx context.Context, shops []string, from, to kpi.Date) (m
 	return out, nil
 }
 
-func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, now time.Time) (*kpi.Facts, error) {
-	f := &kpi.Facts{}
+func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, dists bool, now time.Time) (*kpi.Facts, error) {
+	var days []*kpi.Facts
 	if to > from {
-		have, err := s.addRollups(ctx, f, shop, from, to, now)
+		stored, have, err := s.rollups(ctx, shop, from, to, dists, now)
 		if err != nil {
 			return nil, err
 		}
+		days = stored
 		// Build each run of consecutive days that lack a usable rollup.
 		for d := from; d < to; {
 			if have[d-from] {
@@ -79,12 +81,12 @@ func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, n
 			for end < to && !have[end-from] && end-d < maxBuildDays {
 				end++
 			}
-			days, err := s.build(ctx, shop, d, end, now)
+			built, err := s.build(ctx, shop, d, end, now)
 			if err != nil {
 				return nil, err
 			}
-			for _, day := range days {
-				f.Add(day)
+			for _, day := range built {
+				days = append(days, day)
 			}
 			d = end
 		}
@@ -93,8 +95,9 @@ func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, n
 	if err != nil {
 		return nil, err
 	}
-	f.Add(&cat)
-	return f, nil
+	days = append(days, &cat)
+	f := kpi.Sum(days)
+	return &f, nil
 }
 
 // usable reports whether a rollup of day built at asOf (Unix seconds) may be
@@ -104,36 +107,37 @@ func usable(day kpi.Date, asOf int64, now time.Time) bool {
 		now.Unix()-asOf <= int64(freshFor/time.Second)
 }
 
-// addRollups adds the usable stored rollups of shop in [from, to) to f and
-// reports, by day-from, which days it added.
-func (s *Store) addRollups(ctx context.Context, f *kpi.Facts, shop string, from, to kpi.Date, now time.Time) ([]bool, error) {
+// rollups returns the usable stored rollups of shop in [from, to), with
+// their distributions if dists, and reports, by day-from, which days they are.
+func (s *Store) rollups(ctx context.Context, shop string, from, to kpi.Date, dists bool, now time.Time) ([]*kpi.Facts, []bool, error) {
 	rows, err := s.db.QueryContext(ctx, rollupsIn, shop, int64(from), int64(to))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: read rollups: %w", err)
 	}
 	defer rows.Close()
 	have := make([]bool, to-from)
-	var day kpi.Facts
+	var days []*kpi.Facts
 	for rows.Next() {
 		var d, asOf int64
 		var blob sql.RawBytes // valid until Next: decoded right away
 		if err := rows.Scan(&d, &asOf, &blob); err != nil {
-			return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+			return nil, nil, fmt.Errorf("sqlite: read rollups: %w", err)
 		}
 		if !usable(kpi.Date(d), asOf, now) {
 			continue
 		}
-		if err := day.UnmarshalBinary(blob); err != nil {
+		day := new(kpi.Facts)
+		if err := day.Decode(blob, dists); err != nil {
 			// A rollup that does not decode is rebuilt, not fatal.
 			continue
 		}
-		f.Add(&day)
+		days = append(days, day)
 		have[kpi.Date(d)-from] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read rollups: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: read rollups: %w", err)
 	}
-	return have, nil
+	return days, have, nil
 }
 
 // build builds the rollups of shop for the days [from, to) from the raw

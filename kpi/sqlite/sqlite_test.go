@@ -124,7 +124,7 @@ func TestReviewTextMasked(t *testing.T) {
 		t.Errorf("second write: %+v, %v", st, err)
 	}
 	d := kpi.DateOf(review.Posted)
-	m, err := s.Facts(ctx, []string{"s"}, d, d+1)
+	m, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{"s"}, From: d, To: d + 1, Dists: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestRollupsStored(t *testing.T) {
 	if _, err := s.Write(ctx, &kpi.Batch{Shops: []kpi.Shop{testShop}, Orders: []kpi.Order{order}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Facts(ctx, []string{"s"}, day.AddDays(-10), day.AddDays(3)); err != nil {
+	if _, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{"s"}, From: day.AddDays(-10), To: day.AddDays(3), Dists: true}); err != nil {
 		t.Fatal(err)
 	}
 	count := func(where string) int {
