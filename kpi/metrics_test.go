@@ -35,19 +35,8 @@ func (m *memStore) Facts(_ context.Context, q FactQuery) (map[string]*Facts, err
 		for _, f := range BuildFacts(recs, from, to, testNow, DefaultHours) {
 			total.Add(f)
 		}
-		var listings []Listing
-		for _, l := range m.b.Listings {
-			if l.Shop == id {
-				listings = append(listings, l)
-			}
-		}
-		var seen []CompetitorObservation
-		for _, c := range m.b.Competitors {
-			if c.Shop == id {
-				seen = append(seen, c)
-			}
-		}
-		cat := CatalogFacts(listings, seen, from, to)
+		cat := CatalogFacts(ofShop(m.b.Listings, id, func(x Listing) string { return x.Shop }),
+			ofShop(m.b.Competitors, id, func(x CompetitorObservation) string { return x.Shop }), from, to)
 		total.Add(&cat)
 		out[id] = total
 	}
@@ -55,59 +44,29 @@ func (m *memStore) Facts(_ context.Context, q FactQuery) (map[string]*Facts, err
 }
 
 func (m *memStore) records(shop string) *Records {
-	r := &Records{}
-	keep := func(s string) bool { return s == shop }
-	for _, x := range m.b.Orders {
-		if keep(x.Shop) {
-			r.Orders = append(r.Orders, x)
+	return &Records{
+		Orders:      ofShop(m.b.Orders, shop, func(x Order) string { return x.Shop }),
+		Shipments:   ofShop(m.b.Shipments, shop, func(x Shipment) string { return x.Shop }),
+		Returns:     ofShop(m.b.Returns, shop, func(x Return) string { return x.Shop }),
+		Reviews:     ofShop(m.b.Reviews, shop, func(x Review) string { return x.Shop }),
+		Inventory:   ofShop(m.b.Inventory, shop, func(x InventorySnapshot) string { return x.Shop }),
+		Inbound:     ofShop(m.b.Inbound, shop, func(x InboundShipment) string { return x.Shop }),
+		Ads:         ofShop(m.b.Ads, shop, func(x AdDay) string { return x.Shop }),
+		Customs:     ofShop(m.b.Customs, shop, func(x CustomsEntry) string { return x.Shop }),
+		Tickets:     ofShop(m.b.Tickets, shop, func(x Ticket) string { return x.Shop }),
+		AgentShifts: ofShop(m.b.AgentShifts, shop, func(x AgentShift) string { return x.Shop }),
+	}
+}
+
+// ofShop returns the records of recs that belong to shop.
+func ofShop[T any](recs []T, shop string, shopOf func(T) string) []T {
+	var out []T
+	for _, r := range recs {
+		if shopOf(r) == shop {
+			out = append(out, r)
 		}
 	}
-	for _, x := range m.b.Shipments {
-		if keep(x.Shop) {
-			r.Shipments = append(r.Shipments, x)
-		}
-	}
-	for _, x := range m.b.Returns {
-		if keep(x.Shop) {
-			r.Returns = append(r.Returns, x)
-		}
-	}
-	for _, x := range m.b.Reviews {
-		if keep(x.Shop) {
-			r.Reviews = append(r.Reviews, x)
-		}
-	}
-	for _, x := range m.b.Inventory {
-		if keep(x.Shop) {
-			r.Inventory = append(r.Inventory, x)
-		}
-	}
-	for _, x := range m.b.Inbound {
-		if keep(x.Shop) {
-			r.Inbound = append(r.Inbound, x)
-		}
-	}
-	for _, x := range m.b.Ads {
-		if keep(x.Shop) {
-			r.Ads = append(r.Ads, x)
-		}
-	}
-	for _, x := range m.b.Customs {
-		if keep(x.Shop) {
-			r.Customs = append(r.Customs, x)
-		}
-	}
-	for _, x := range m.b.Tickets {
-		if keep(x.Shop) {
-			r.Tickets = append(r.Tickets, x)
-		}
-	}
-	for _, x := range m.b.AgentShifts {
-		if keep(x.Shop) {
-			r.AgentShifts = append(r.AgentShifts, x)
-		}
-	}
-	return r
+	return out
 }
 
 // fixture is small fixed data whose metrics are computed by hand in the
