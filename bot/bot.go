@@ -1,11 +1,12 @@
-// Package bot is kpibot's platform-neutral core: it reads a chat line, asks
-// the KPI engine and answers with a localized reply that every chat adapter
-// renders its own way.
+// Package bot is kpibot's platform-neutral core: it reads a chat line in
+// Chinese, Japanese or English, asks the KPI engine and answers with a
+// localized reply that every chat adapter renders its own way.
 package bot
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,74 +25,255 @@ type ShopLister interface {
 	Shops(ctx context.Context) ([]kpi.Shop, error)
 }
 
-// Bot answers chat lines.
-type Bot struct {
-	Engine Computer
-	Shops  ShopLister
-	Text   *locales.Catalog
-	Now    func() time.Time
-	Log    *slog.Logger
+// Prefs keeps each user's language.
+type Prefs interface {
+	UserLang(ctx context.Context, user string) (string, error) // "" when not set
+	SetUserLang(ctx context.Context, user, lang string) error
 }
 
-// Request is one chat line and the language to answer in.
+// Bot answers chat lines.
+type Bot struct {
+	engine Computer
+	shops  ShopLister
+	prefs  Prefs
+	text   *locales.Catalog
+	parser *Parser
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns a bot; prefs may be nil, and then nobody can keep a language.
+func New(engine Computer, shops ShopLister, prefs Prefs, text *locales.Catalog, now func() time.Time, log *slog.Logger) (*Bot, error) {
+	v, err := text.Vocabulary()
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewParser(v)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bot{engine: engine, shops: shops, prefs: prefs, text: text, parser: p, now: now, log: log}, nil
+}
+
+// Request is one chat line with who asked and where.
 type Request struct {
-	Text string
-	Lang locales.Lang
+	Text        string
+	User        string       // the asker's id on their platform; empty if unknown
+	ChannelLang locales.Lang // the channel's language, if it has one
+}
+
+// lang chooses the language to answer in: the user's kept preference, else
+// the channel's, else the one the message is written in: the language its
+// words belong to, else its script.
+func (b *Bot) lang(ctx context.Context, req Request, written locales.Lang) locales.Lang {
+	if b.prefs != nil && req.User != "" {
+		l, err := b.prefs.UserLang(ctx, req.User)
+		if err != nil {
+			b.log.Warn("read language preference", "err", err)
+		} else if lang, ok := locales.ParseLang(l); ok {
+			return lang
+		}
+	}
+	if req.ChannelLang != "" {
+		return req.ChannelLang
+	}
+	if written != "" {
+		return written
+	}
+	return locales.Guess(req.Text)
 }
 
 // Handle answers one chat line. Errors come back as a reply in the asker's
 // language with Err set; nothing panics on bad input.
 func (b *Bot) Handle(ctx context.Context, req Request) Reply {
-	p := b.Text.Printer(req.Lang)
-	shops, err := b.Shops.Shops(ctx)
+	shops, err := b.shops.Shops(ctx)
 	if err != nil {
-		return b.errorReply(p, err)
+		return b.in(b.lang(ctx, req, ""), b.errorReply(err))
 	}
-	cmd, err := Parse(req.Text, shops, b.Now())
+	cmd, err := b.parser.Parse(req.Text, shops, b.now())
+	lang := b.lang(ctx, req, cmd.Written)
 	if err != nil {
-		return b.errorReply(p, err)
+		return b.in(lang, b.errorReply(err))
 	}
+	if cmd.Action == ActionLang {
+		lang = cmd.Lang
+	}
+	render := b.answer(ctx, req, cmd)
+	return b.in(lang, func(p *locales.Printer) Reply {
+		rep := render(p)
+		for _, n := range cmd.Notes {
+			rep.Notes = append(rep.Notes, p.T(n.Key, n.Args))
+		}
+		return rep
+	})
+}
+
+// in renders a reply in lang; bilingual replies are the Chinese and the
+// Japanese reply put together.
+func (b *Bot) in(lang locales.Lang, render func(*locales.Printer) Reply) Reply {
+	if lang != locales.Bilingual {
+		return render(b.text.Printer(lang))
+	}
+	return merge(render(b.text.Printer(locales.Chinese)), render(b.text.Printer(locales.Japanese)))
+}
+
+// answer does what cmd asks and returns how to say it in any language.
+func (b *Bot) answer(ctx context.Context, req Request, cmd Command) func(*locales.Printer) Reply {
 	switch cmd.Action {
 	case ActionHelp:
-		return Reply{Title: p.T("help.title", nil), Text: p.T("help.text", nil)}
+		return func(p *locales.Printer) Reply { return helpReply(p, cmd.Topic) }
 	case ActionList:
-		return listReply(p)
+		return listReply
+	case ActionLang:
+		return b.setLang(ctx, req.User, cmd.Lang)
+	case ActionStatus:
+		return b.status(ctx, cmd.Query)
 	}
-	res, err := b.Engine.Compute(ctx, cmd.Query)
+	res, err := b.engine.Compute(ctx, cmd.Query)
 	if err != nil {
-		return b.errorReply(p, err)
+		return b.errorReply(err)
 	}
-	return metricReply(p, res)
+	return func(p *locales.Printer) Reply { return metricReply(p, res) }
+}
+
+func (b *Bot) setLang(ctx context.Context, user string, lang locales.Lang) func(*locales.Printer) Reply {
+	if b.prefs == nil || user == "" {
+		return b.errorReply(kpi.Errorf(kpi.Unavailable, "error.lang_unavailable", nil, errors.New("bot: no preference store or user")))
+	}
+	if err := b.prefs.SetUserLang(ctx, user, string(lang)); err != nil {
+		return b.errorReply(fmt.Errorf("bot: keep language: %w", err))
+	}
+	return func(p *locales.Printer) Reply { return Reply{Text: p.T("lang.set", nil)} }
+}
+
+// status is every metric of a scope as a traffic light.
+func (b *Bot) status(ctx context.Context, q kpi.Query) func(*locales.Printer) Reply {
+	var results []*kpi.Result
+	counts := map[kpi.Verdict]int{}
+	for _, m := range kpi.Catalog {
+		r, err := b.engine.Compute(ctx, kpi.Query{Metric: m.ID, Scope: q.Scope, Period: q.Period, Compare: q.Compare})
+		if err != nil {
+			return b.errorReply(err)
+		}
+		results = append(results, r)
+		counts[r.Verdict]++
+	}
+	return func(p *locales.Printer) Reply {
+		var rows []Row
+		for _, r := range results {
+			rows = append(rows, Row{
+				Label:   p.T("metric."+r.Metric.ID+".name", nil),
+				Value:   formatValue(p, r.Metric.Unit, r.Value.V),
+				Detail:  formatTarget(p, r.Metric),
+				Verdict: r.Verdict,
+			})
+		}
+		period := p.T("status.default_periods", nil)
+		if q.Period != (kpi.Period{}) {
+			period = periodLabel(p, results[0].Period, results[0].Partial)
+		}
+		return Reply{
+			Title:   p.T("status.title", map[string]any{"Scope": scopeLabel(p, results[0]), "Period": period}),
+			Verdict: worst(counts),
+			Rows:    rows,
+			Context: p.T("status.summary", map[string]any{"OK": counts[kpi.VerdictOK], "Breach": counts[kpi.VerdictBreach],
+				"Other": len(rows) - counts[kpi.VerdictOK] - counts[kpi.VerdictBreach]}),
+		}
+	}
+}
+
+func worst(counts map[kpi.Verdict]int) kpi.Verdict {
+	if counts[kpi.VerdictBreach] > 0 {
+		return kpi.VerdictBreach
+	}
+	return kpi.VerdictOK
+}
+
+func helpReply(p *locales.Printer, topic string) Reply {
+	if m, ok := kpi.Lookup(topic); ok {
+		name := p.T("metric."+m.ID+".name", nil)
+		return Reply{Title: name, Text: p.T("help.metric", map[string]any{
+			"Name": name, "ID": m.ID, "Formula": p.T("metric."+m.ID+".formula", nil), "Target": formatTarget(p, m)})}
+	}
+	switch Action(topic) {
+	case ActionList, ActionStatus, ActionLang:
+		return Reply{Title: p.T("help.title", nil), Text: p.T("help."+topic, nil)}
+	}
+	return Reply{Title: p.T("help.title", nil), Text: p.T("help.text", nil)}
 }
 
 func listReply(p *locales.Printer) Reply {
-	var lines []string
-	for _, m := range kpi.Catalog {
-		target := formatTarget(p, m)
-		lines = append(lines, p.T("list.line", map[string]any{
-			"ID": m.ID, "Name": p.T("metric."+m.ID+".name", nil), "Target": target}))
+	var b strings.Builder
+	for _, area := range kpi.Areas {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.T("area."+string(area), nil) + "\n")
+		for _, m := range kpi.Catalog {
+			if m.Area != area {
+				continue
+			}
+			b.WriteString(p.T("list.line", map[string]any{
+				"ID": m.ID, "Name": p.T("metric."+m.ID+".name", nil), "Target": formatTarget(p, m)}) + "\n")
+		}
 	}
-	return Reply{Title: p.T("list.title", nil), Text: strings.Join(lines, "\n")}
+	return Reply{Title: p.T("list.title", nil), Text: strings.TrimRight(b.String(), "\n")}
 }
 
-// errorReply turns err into a message in the asker's language. Domain errors
+// errorReply says what went wrong in the asker's language. Domain errors
 // carry their own message; anything else is logged and reported as a
 // temporary failure, without its details.
-func (b *Bot) errorReply(p *locales.Printer, err error) Reply {
+func (b *Bot) errorReply(err error) func(*locales.Printer) Reply {
 	var e *kpi.Error
-	if errors.As(err, &e) && e.Key != "" {
-		if e.Code == kpi.Unavailable {
-			b.log().Error("request failed", "err", err)
-		}
-		return Reply{Text: p.T(e.Key, e.Args), Err: err}
+	if !errors.As(err, &e) || e.Key == "" || e.Code == kpi.Unavailable {
+		b.log.Error("request failed", "err", err)
 	}
-	b.log().Error("request failed", "err", err)
-	return Reply{Text: p.T("error.unavailable", nil), Err: err}
+	if e == nil || e.Key == "" {
+		return func(p *locales.Printer) Reply { return Reply{Text: p.T("error.unavailable", nil), Err: err} }
+	}
+	return func(p *locales.Printer) Reply {
+		args := e.Args
+		if a, ok := args["A"].(string); ok { // two metrics: name them in the asker's language
+			bb, _ := args["B"].(string)
+			args = map[string]any{"A": p.T("metric."+a+".name", nil), "B": p.T("metric."+bb+".name", nil)}
+		}
+		return Reply{Text: p.T(e.Key, args), Err: err}
+	}
 }
 
-func (b *Bot) log() *slog.Logger {
-	if b.Log == nil {
-		return slog.New(slog.DiscardHandler)
+// merge puts a Chinese and a Japanese reply together: each text once where
+// they agree, "中文 / 日本語" on one line where they differ, and free text
+// one language under the other.
+func merge(zh, ja Reply) Reply {
+	out := zh
+	out.Title = both(zh.Title, ja.Title, " / ")
+	out.RowsTitle = both(zh.RowsTitle, ja.RowsTitle, " / ")
+	out.Context = both(zh.Context, ja.Context, " / ")
+	out.Text = both(zh.Text, ja.Text, "\n\n")
+	out.Fields, out.Rows, out.Notes = nil, nil, nil
+	for i := range zh.Fields {
+		out.Fields = append(out.Fields, Field{both(zh.Fields[i].Label, ja.Fields[i].Label, " / "),
+			both(zh.Fields[i].Value, ja.Fields[i].Value, " / ")})
 	}
-	return b.Log
+	for i := range zh.Rows {
+		r := zh.Rows[i]
+		r.Label = both(r.Label, ja.Rows[i].Label, " / ")
+		r.Value = both(r.Value, ja.Rows[i].Value, " / ")
+		r.Detail = both(r.Detail, ja.Rows[i].Detail, " / ")
+		out.Rows = append(out.Rows, r)
+	}
+	for i := range zh.Notes {
+		out.Notes = append(out.Notes, both(zh.Notes[i], ja.Notes[i], " / "))
+	}
+	return out
+}
+
+func both(zh, ja, sep string) string {
+	if zh == ja {
+		return zh
+	}
+	return zh + sep + ja
 }

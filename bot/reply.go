@@ -16,6 +16,7 @@ type Reply struct {
 	Rows      []Row       // the breakdown by shop
 	RowsTitle string      // the breakdown's heading
 	Context   string      // the window and the sample size
+	Notes     []string    // remarks: what was corrected or ignored
 	Text      string      // free text: help, lists, error messages
 	Err       error       // set when the reply reports an error
 }
@@ -25,11 +26,11 @@ type Field struct {
 	Label, Value string
 }
 
-// Row is one shop of a breakdown.
+// Row is one line of a breakdown or an overview.
 type Row struct {
 	Label   string
 	Value   string
-	Prev    string
+	Detail  string // the previous value, or the target
 	Verdict kpi.Verdict
 }
 
@@ -67,7 +68,7 @@ func metricReply(p *locales.Printer, r *kpi.Result) Reply {
 		rep.Rows = append(rep.Rows, Row{
 			Label:   line.Shop.Name,
 			Value:   formatValue(p, m.Unit, line.Value.V),
-			Prev:    p.T("reply.prev_row", map[string]any{"Value": formatValue(p, m.Unit, line.Prev.V)}),
+			Detail:  p.T("reply.prev_row", map[string]any{"Value": formatValue(p, m.Unit, line.Prev.V)}),
 			Verdict: line.Verdict,
 		})
 	}

@@ -56,7 +56,7 @@ func text(r Reply) string {
 		fmt.Fprintf(&b, "%s:\n", r.RowsTitle)
 	}
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "  [%s] %s %s (%s)\n", row.Verdict, row.Label, row.Value, row.Prev)
+		fmt.Fprintf(&b, "  [%s] %s %s (%s)\n", row.Verdict, row.Label, row.Value, row.Detail)
 	}
 	fmt.Fprintf(&b, "context: %s\n", r.Context)
 	if r.Text != "" {
@@ -97,6 +97,9 @@ func TestMetricReplyGolden(t *testing.T) {
 		golden(t, "return_rate."+string(lang)+".golden", text(metricReply(p, returnRate())))
 		golden(t, "first_response."+string(lang)+".golden", text(metricReply(p, firstResponse())))
 	}
+	zh, ja := c.Printer(locales.Chinese), c.Printer(locales.Japanese)
+	golden(t, "return_rate.zh+ja.golden", text(merge(metricReply(zh, returnRate()), metricReply(ja, returnRate()))))
+	golden(t, "first_response.zh+ja.golden", text(merge(metricReply(zh, firstResponse()), metricReply(ja, firstResponse()))))
 }
 
 func TestFormatValue(t *testing.T) {
@@ -144,19 +147,22 @@ func TestHandleErrorsInTheAskersLanguage(t *testing.T) {
 	failing := engineFunc(func(context.Context, kpi.Query) (*kpi.Result, error) {
 		return nil, errors.New("sqlite: disk I/O error at /secret/path")
 	})
-	b := &Bot{Engine: failing, Shops: shopList(shops), Text: catalog(t), Now: func() time.Time { return now }}
+	b, err := New(failing, shopList(shops), nil, catalog(t), func() time.Time { return now }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		lang locales.Lang
 		text string
 		want string
 	}{
-		{locales.Japanese, "/kpi nope", "「nope」という指標はありません"},
-		{locales.Chinese, "/kpi nope", "没有找到指标“nope”"},
-		{locales.English, "/kpi gmv someday", `I can't read the period "someday"`},
+		{locales.Japanese, "/kpi nope", "「/kpi nope」を理解できませんでした"},
+		{locales.Chinese, "/kpi nope", "没能理解“/kpi nope”"},
+		{locales.English, "/kpi gmv 2026-13", `I can't read the period "2026-13"`},
 		{locales.Japanese, "/kpi gmv", "システムで問題が発生しました"},
 	}
 	for _, tt := range tests {
-		r := b.Handle(context.Background(), Request{Text: tt.text, Lang: tt.lang})
+		r := b.Handle(context.Background(), Request{Text: tt.text, ChannelLang: tt.lang})
 		if r.Err == nil || !strings.Contains(r.Text, tt.want) {
 			t.Errorf("%s %q: %q (err %v), want it to contain %q", tt.lang, tt.text, r.Text, r.Err, tt.want)
 		}
@@ -164,8 +170,8 @@ func TestHandleErrorsInTheAskersLanguage(t *testing.T) {
 			t.Errorf("an internal error leaked to the user: %q", r.Text)
 		}
 	}
-	list := b.Handle(context.Background(), Request{Text: "/kpi list", Lang: locales.Japanese})
-	if strings.Count(list.Text, "\n")+1 != len(kpi.Catalog) || !strings.Contains(list.Text, "return_rate — 返品率（≤ 5.0%）") {
+	list := b.Handle(context.Background(), Request{Text: "/kpi list", ChannelLang: locales.Japanese})
+	if strings.Count(list.Text, " — ") != len(kpi.Catalog) || !strings.Contains(list.Text, "返品・レビュー\nreturn_rate — 返品率（≤ 5.0%）") {
 		t.Errorf("list:\n%s", list.Text)
 	}
 }

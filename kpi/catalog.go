@@ -80,10 +80,30 @@ type Value struct {
 // Defined reports whether the value could be computed.
 func (v Value) Defined() bool { return !math.IsNaN(v.V) }
 
-// Metric is one row of the catalog (docs/kpi-catalog.md). Its names and
-// formula text in each language are in locales/ under metric.<ID>.
+// Area groups metrics for lists and overviews.
+type Area string
+
+// Areas, in display order.
+const (
+	AreaSales      Area = "sales"
+	AreaShipping   Area = "shipping"
+	AreaCustomers  Area = "customers"
+	AreaInventory  Area = "inventory"
+	AreaAds        Area = "ads"
+	AreaCustoms    Area = "customs"
+	AreaCompliance Area = "compliance"
+	AreaService    Area = "service"
+	AreaMarket     Area = "market"
+)
+
+// Areas lists the areas in display order.
+var Areas = []Area{AreaSales, AreaShipping, AreaCustomers, AreaInventory, AreaAds, AreaCustoms, AreaCompliance, AreaService, AreaMarket}
+
+// Metric is one row of the catalog (docs/kpi-catalog.md). Its names, aliases
+// and formula text in each language are in locales/ under metric.<ID>.
 type Metric struct {
 	ID        string
+	Area      Area
 	Unit      Unit
 	Op        Op      // empty: information only
 	Target    float64 // in the unit's own scale (a fraction for Percent)
@@ -209,75 +229,75 @@ func median(d DistID) func(*Facts, int) Value {
 
 // Catalog holds every metric of docs/kpi-catalog.md, in its order.
 var Catalog = []*Metric{
-	{ID: "gmv", Unit: Yen, Sample: SampleOrders, DefaultPeriod: KindYesterday,
+	{ID: "gmv", Area: AreaSales, Unit: Yen, Sample: SampleOrders, DefaultPeriod: KindYesterday,
 		value: total(GMV, OrdersValid)},
-	{ID: "orders", Unit: Count, Sample: SampleOrders, DefaultPeriod: KindYesterday,
+	{ID: "orders", Area: AreaSales, Unit: Count, Sample: SampleOrders, DefaultPeriod: KindYesterday,
 		value: total(OrdersValid, OrdersValid)},
-	{ID: "aov", Unit: Yen, Sample: SampleOrders, DefaultPeriod: KindYesterday,
+	{ID: "aov", Area: AreaSales, Unit: Yen, Sample: SampleOrders, DefaultPeriod: KindYesterday,
 		value: rate(GMV, OrdersValid)},
-	{ID: "ship_24h_rate", Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindYesterday,
+	{ID: "ship_24h_rate", Area: AreaShipping, Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindYesterday,
 		value: rate(ShippedIn24h, ShipDue)},
-	{ID: "order_to_ship_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 20, Sample: SampleOrders, Stat: "mean", Secondary: "p90", DefaultPeriod: KindYesterday,
+	{ID: "order_to_ship_hours", Area: AreaShipping, Unit: Hours, Op: AtMost, Target: 24, MinSample: 20, Sample: SampleOrders, Stat: "mean", Secondary: "p90", DefaultPeriod: KindYesterday,
 		value: mean(ShipMinutes, 60)},
-	{ID: "late_shipment_rate", Unit: Percent, Op: Below, Target: 0.04, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "late_shipment_rate", Area: AreaShipping, Unit: Percent, Op: Below, Target: 0.04, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(ShippedLate, ShippedWithShipBy)},
-	{ID: "cancel_rate", Unit: Percent, Op: Below, Target: 0.025, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "cancel_rate", Area: AreaShipping, Unit: Percent, Op: Below, Target: 0.025, MinSample: 20, Sample: SampleOrders, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(SellerCancels, OrdersPlaced)},
-	{ID: "valid_tracking_rate", Unit: Percent, Op: AtLeast, Target: 0.95, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "valid_tracking_rate", Area: AreaShipping, Unit: Percent, Op: AtLeast, Target: 0.95, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(TrackedShipments, Shipments)},
-	{ID: "delivery_days", Unit: Days, Op: AtMost, Target: 2, MinSample: 20, Sample: SampleShipments, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "delivery_days", Area: AreaShipping, Unit: Days, Op: AtMost, Target: 2, MinSample: 20, Sample: SampleShipments, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: mean(DeliveryMinutes, 24*60)},
-	{ID: "on_time_delivery_rate", Unit: Percent, Op: AtLeast, Target: 0.97, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "on_time_delivery_rate", Area: AreaShipping, Unit: Percent, Op: AtLeast, Target: 0.97, MinSample: 20, Sample: SampleShipments, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(DeliveredOnTime, DeliveredWithPromise)},
-	{ID: "return_rate", Unit: Percent, Op: AtMost, Target: 0.05, MinSample: 20, Sample: SampleUnits, DefaultPeriod: KindThisMonth,
+	{ID: "return_rate", Area: AreaCustomers, Unit: Percent, Op: AtMost, Target: 0.05, MinSample: 20, Sample: SampleUnits, DefaultPeriod: KindThisMonth,
 		value: rate(UnitsReturned, UnitsShipped)},
-	{ID: "review_score", Unit: Ratio, Op: AtLeast, Target: 4.7, MinSample: 5, Sample: SampleReviews, DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "review_score", Area: AreaCustomers, Unit: Ratio, Op: AtLeast, Target: 4.7, MinSample: 5, Sample: SampleReviews, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(ReviewStars, Reviews)},
-	{ID: "negative_reviews", Unit: Count, Op: AtMost, Target: 2, PerDay: true, Sample: SampleReviews, Secondary: "peak", DefaultPeriod: KindToday,
+	{ID: "negative_reviews", Area: AreaCustomers, Unit: Count, Op: AtMost, Target: 2, PerDay: true, Sample: SampleReviews, Secondary: "peak", DefaultPeriod: KindToday,
 		value: func(f *Facts, _ int) Value {
 			return Value{V: float64(f.Count[NegativeReviews]), Secondary: float64(f.Peaks[NegativeReviewsPeakDay]), Sample: f.Count[Reviews]}
 		}},
-	{ID: "order_defect_rate", Unit: Percent, Op: Below, Target: 0.01, MinSample: 20, Sample: SampleOrders, Lookback: 60, DefaultPeriod: KindYesterday,
+	{ID: "order_defect_rate", Area: AreaCustomers, Unit: Percent, Op: Below, Target: 0.01, MinSample: 20, Sample: SampleOrders, Lookback: 60, DefaultPeriod: KindYesterday,
 		value: rate(DefectOrders, OrdersPlaced)},
-	{ID: "review_response_hours", Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "review_response_hours", Area: AreaCustomers, Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: mean(ReviewReplyMinutes, 60)},
-	{ID: "inventory_turnover_days", Unit: Days, Op: AtMost, Target: 60, MinSample: 1, Sample: SampleSnapshots, DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "inventory_turnover_days", Area: AreaInventory, Unit: Days, Op: AtMost, Target: 60, MinSample: 1, Sample: SampleSnapshots, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: turnover},
-	{ID: "days_of_cover", Unit: Days, Op: AtLeast, Target: 21, MinSample: 1, Sample: SampleSnapshots, Lookback: 30, DefaultPeriod: KindToday,
+	{ID: "days_of_cover", Area: AreaInventory, Unit: Days, Op: AtLeast, Target: 21, MinSample: 1, Sample: SampleSnapshots, Lookback: 30, DefaultPeriod: KindToday,
 		value: cover},
-	{ID: "replenishment_count", Unit: Count, Sample: SampleInbound, DefaultPeriod: KindThisMonth,
+	{ID: "replenishment_count", Area: AreaInventory, Unit: Count, Sample: SampleInbound, DefaultPeriod: KindThisMonth,
 		value: total(InboundShipments, InboundShipments)},
-	{ID: "acos", Unit: Percent, Op: AtMost, Target: 0.30, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "acos", Area: AreaAds, Unit: Percent, Op: AtMost, Target: 0.30, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: acos},
-	{ID: "roas", Unit: Ratio, Op: AtLeast, Target: 3.3, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "roas", Area: AreaAds, Unit: Ratio, Op: AtLeast, Target: 3.3, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: func(f *Facts, _ int) Value {
 			return Value{V: ratio(f.Count[AdSales], f.Count[AdSpend]), Secondary: nan, Sample: f.Count[AdClicks]}
 		}},
-	{ID: "ctr", Unit: Percent, Op: AtLeast, Target: 0.003, MinSample: 1000, Sample: SampleImpressions, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "ctr", Area: AreaAds, Unit: Percent, Op: AtLeast, Target: 0.003, MinSample: 1000, Sample: SampleImpressions, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(AdClicks, AdImpressions)},
-	{ID: "cvr", Unit: Percent, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "cvr", Area: AreaAds, Unit: Percent, MinSample: 20, Sample: SampleClicks, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(AdOrders, AdClicks)},
-	{ID: "customs_failure_rate", Unit: Percent, Op: AtMost, Target: 0.02, MinSample: 5, Sample: SampleEntries, DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "customs_failure_rate", Area: AreaCustoms, Unit: Percent, Op: AtMost, Target: 0.02, MinSample: 5, Sample: SampleEntries, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(CustomsFailed, CustomsDeclared)},
-	{ID: "customs_doc_completeness", Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 5, Sample: SampleEntries, DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "customs_doc_completeness", Area: AreaCustoms, Unit: Percent, Op: AtLeast, Target: 0.98, MinSample: 5, Sample: SampleEntries, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(CustomsDocsComplete, CustomsDeclared)},
-	{ID: "customs_clearance_hours", Unit: Hours, Op: AtMost, Target: 48, MinSample: 3, Sample: SampleEntries, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "customs_clearance_hours", Area: AreaCustoms, Unit: Hours, Op: AtMost, Target: 48, MinSample: 3, Sample: SampleEntries, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: mean(CustomsMinutes, 60)},
-	{ID: "pse_coverage", Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
+	{ID: "pse_coverage", Area: AreaCompliance, Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
 		value: rate(ListingsPSEValid, ListingsNeedPSE)},
-	{ID: "label_compliance_rate", Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
+	{ID: "label_compliance_rate", Area: AreaCompliance, Unit: Percent, Op: AtLeast, Target: 1, MinSample: 1, Sample: SampleListings, Current: true, DefaultPeriod: KindToday,
 		value: rate(ListingsLabelPassed, ListingsLabelChecked)},
-	{ID: "first_response_minutes", Unit: Minutes, Op: AtMost, Target: 120, MinSample: 10, Sample: SampleTickets, Stat: "median", Secondary: "p90", DefaultPeriod: KindYesterday,
+	{ID: "first_response_minutes", Area: AreaService, Unit: Minutes, Op: AtMost, Target: 120, MinSample: 10, Sample: SampleTickets, Stat: "median", Secondary: "p90", DefaultPeriod: KindYesterday,
 		value: median(FirstResponseMinutes)},
-	{ID: "jp_cs_coverage", Unit: Percent, Op: AtLeast, Target: 0.90, MinSample: 60, Sample: SampleMinutes, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "jp_cs_coverage", Area: AreaService, Unit: Percent, Op: AtLeast, Target: 0.90, MinSample: 60, Sample: SampleMinutes, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: rate(JPCoveredMinutes, BusinessMinutes)},
-	{ID: "inquiry_conversion", Unit: Percent, MinSample: 10, Sample: SampleTickets, DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "inquiry_conversion", Area: AreaService, Unit: Percent, MinSample: 10, Sample: SampleTickets, DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: rate(PreSaleConverted, PreSaleTickets)},
-	{ID: "price_index", Unit: Ratio, Op: AtMost, Target: 1.05, MinSample: 1, Sample: SampleSKUs, DefaultPeriod: KindLastDays, DefaultDays: 7,
+	{ID: "price_index", Area: AreaMarket, Unit: Ratio, Op: AtMost, Target: 1.05, MinSample: 1, Sample: SampleSKUs, DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: func(f *Facts, _ int) Value {
 			return Value{V: ratio(f.Count[PriceIndexMicros], f.Count[PricedSKUs]) / 1e6, Secondary: nan, Sample: f.Count[PricedSKUs]}
 		}},
-	{ID: "new_listings", Unit: Count, Sample: SampleListings, Secondary: "competitors", DefaultPeriod: KindLastDays, DefaultDays: 30,
+	{ID: "new_listings", Area: AreaMarket, Unit: Count, Sample: SampleListings, Secondary: "competitors", DefaultPeriod: KindLastDays, DefaultDays: 30,
 		value: func(f *Facts, _ int) Value {
 			n := f.Count[NewListings]
 			return Value{V: float64(n), Secondary: float64(f.Count[CompetitorNewListings]), Sample: n}

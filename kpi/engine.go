@@ -19,6 +19,8 @@ type Query struct {
 	Metric string
 	Scope  Scope
 	Period Period // the zero Period asks for the metric's default
+	// Compare, when set, replaces the previous comparable period.
+	Compare Period
 }
 
 // Result is a metric over a period, beside the period before, with the
@@ -88,6 +90,15 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		r.PrevWindow = r.Window.Previous()
 		if m.Lookback > 0 {
 			r.PrevWindow = Period{Kind: KindLastDays, From: r.Window.From - Date(m.Lookback), To: r.Window.From}
+		}
+		if c := q.Compare; c != (Period{}) {
+			if c.From > DateOf(now) {
+				return nil, Errorf(Invalid, "error.future_period", map[string]any{"Period": c.String()}, nil)
+			}
+			r.PrevWindow = c.Clip(now)
+			if m.Lookback > 0 {
+				r.PrevWindow = Period{Kind: KindLastDays, From: r.PrevWindow.To - Date(m.Lookback), To: r.PrevWindow.To}
+			}
 		}
 		if prev, err = e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.PrevWindow.From, To: r.PrevWindow.To, Dists: dists}); err != nil {
 			return nil, fmt.Errorf("engine: %s previous: %w", m.ID, err)

@@ -351,3 +351,23 @@ func TestComputeErrors(t *testing.T) {
 		t.Errorf("no shops: %v", err)
 	}
 }
+
+func TestComputeAgainstAChosenPeriod(t *testing.T) {
+	e := &Engine{Store: fixture(), Now: func() time.Time { return testNow }}
+	r, err := e.Compute(context.Background(), Query{Metric: "gmv", Period: day(11, 11), Compare: day(11, 28)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 11-11: a5 8,000; today so far: a6 4,000.
+	if r.Value.V != 8000 || r.Prev.V != 4000 || r.PrevWindow != day(11, 28) {
+		t.Errorf("value %v against %v over %v", r.Value.V, r.Prev.V, r.PrevWindow)
+	}
+	if _, err := e.Compute(context.Background(), Query{Metric: "gmv", Compare: day(12, 5)}); ErrorCode(err) != Invalid {
+		t.Errorf("a future comparison: %v", err)
+	}
+	for _, m := range Catalog {
+		if m.Area == "" {
+			t.Errorf("%s has no area", m.ID)
+		}
+	}
+}

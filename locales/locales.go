@@ -23,9 +23,12 @@ const (
 	Chinese  Lang = "zh"
 	Japanese Lang = "ja"
 	English  Lang = "en"
+	// Bilingual is Chinese and Japanese together, for channels that HQ and
+	// the Japan team share.
+	Bilingual Lang = "zh+ja"
 )
 
-// Langs lists the languages in the order bilingual text shows them.
+// Langs lists the languages of the message files.
 var Langs = []Lang{Chinese, Japanese, English}
 
 // ParseLang reads a language name or tag: zh, zh-CN, zh-Hans, cn, ja, ja-JP,
@@ -35,6 +38,8 @@ func ParseLang(s string) (Lang, bool) {
 	s, _, _ = strings.Cut(s, ".") // ja_JP.UTF-8
 	s = strings.ReplaceAll(s, "_", "-")
 	switch {
+	case s == "zh+ja" || s == "bilingual" || s == "bi":
+		return Bilingual, true
 	case s == "cn" || s == "zh" || strings.HasPrefix(s, "zh-"):
 		return Chinese, true
 	case s == "jp" || s == "ja" || strings.HasPrefix(s, "ja-"):
@@ -70,10 +75,15 @@ func Load() (*Catalog, error) {
 	return &Catalog{bundle: b}, nil
 }
 
-// Printer returns the localizer for lang; unknown languages read English.
+// Printer returns the localizer for one language; unknown languages read
+// English. Bilingual text is two replies put together by their user, so
+// Bilingual reads Chinese here.
 func (c *Catalog) Printer(lang Lang) *Printer {
-	if _, ok := ParseLang(string(lang)); !ok {
+	switch l, ok := ParseLang(string(lang)); {
+	case !ok:
 		lang = English
+	case l == Bilingual:
+		lang = Chinese
 	}
 	return &Printer{Lang: lang, loc: i18n.NewLocalizer(c.bundle, lang.tag(), "en")}
 }
@@ -84,19 +94,12 @@ type Printer struct {
 	loc  *i18n.Localizer
 }
 
-// T returns message id filled with data (a map or a struct). A message
-// missing in the language falls back to English; a missing id returns the
-// id itself, so that a gap shows instead of hiding.
+// T returns message id filled with data (a map or a struct). A missing id
+// returns the id itself, so that a gap shows instead of hiding.
 func (p *Printer) T(id string, data any) string {
 	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil && s == "" {
 		return id
 	}
 	return s
-}
-
-// Has reports whether id exists in the printer's language or in English.
-func (p *Printer) Has(id string) bool {
-	_, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id})
-	return err == nil
 }

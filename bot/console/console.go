@@ -45,7 +45,9 @@ func Render(r bot.Reply) string {
 		fmt.Fprintf(&b, "  %s%s  %s\n", f.Label, pad(f.Label, width), f.Value)
 	}
 	if len(r.Rows) > 0 {
-		b.WriteString(r.RowsTitle + "\n")
+		if r.RowsTitle != "" {
+			b.WriteString(r.RowsTitle + "\n")
+		}
 		width, valueWidth := 0, 0
 		for _, row := range r.Rows {
 			width = max(width, displayWidth(row.Label))
@@ -57,11 +59,14 @@ func Render(r bot.Reply) string {
 				mark = "  "
 			}
 			fmt.Fprintf(&b, "  %s %s%s  %s%s  (%s)\n", mark, row.Label, pad(row.Label, width),
-				pad(row.Value, valueWidth), row.Value, row.Prev)
+				pad(row.Value, valueWidth), row.Value, row.Detail)
 		}
 	}
 	if r.Context != "" {
 		b.WriteString("  " + r.Context + "\n")
+	}
+	for _, n := range r.Notes {
+		b.WriteString("  * " + n + "\n")
 	}
 	if r.Text != "" {
 		b.WriteString(r.Text + "\n")
@@ -89,9 +94,10 @@ func pad(s string, width int) string {
 	return strings.Repeat(" ", max(width-displayWidth(s), 0))
 }
 
-// Run answers each non-empty line of in on out until in ends, and returns
-// the number of replies that reported an error.
-func Run(ctx context.Context, in io.Reader, out io.Writer, h Handler, lang locales.Lang) (int, error) {
+// Run answers each non-empty line of in on out until in ends, as asked by
+// user in a channel of language lang (empty: each line's own language), and
+// returns the number of replies that reported an error.
+func Run(ctx context.Context, in io.Reader, out io.Writer, h Handler, user string, lang locales.Lang) (int, error) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	failed := 0
@@ -100,7 +106,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, h Handler, lang local
 		if line == "" {
 			continue
 		}
-		reply := h.Handle(ctx, bot.Request{Text: line, Lang: lang})
+		reply := h.Handle(ctx, bot.Request{Text: line, User: user, ChannelLang: lang})
 		if reply.Err != nil {
 			failed++
 		}

@@ -17,8 +17,8 @@ func TestRenderAlignsWideText(t *testing.T) {
 		Fields:    []bot.Field{{Label: "値", Value: "6.1%"}, {Label: "前期間", Value: "4.2%"}},
 		RowsTitle: "ショップ別",
 		Rows: []bot.Row{
-			{Label: "楽天本店", Value: "9.8%", Prev: "前期間 5.1%", Verdict: kpi.VerdictBreach},
-			{Label: "Amazon JP", Value: "10.2%", Prev: "前期間 3.0%", Verdict: kpi.VerdictOK},
+			{Label: "楽天本店", Value: "9.8%", Detail: "前期間 5.1%", Verdict: kpi.VerdictBreach},
+			{Label: "Amazon JP", Value: "10.2%", Detail: "前期間 3.0%", Verdict: kpi.VerdictOK},
 		},
 		Context: "2026-10-01 – 2026-10-31",
 	}
@@ -49,7 +49,7 @@ func (e *echo) Handle(_ context.Context, req bot.Request) bot.Reply {
 func TestRunAnswersEachLine(t *testing.T) {
 	var out strings.Builder
 	h := &echo{}
-	failed, err := Run(context.Background(), strings.NewReader("one\n\n  \nbad\ntwo \xff\n"), &out, h, "ja")
+	failed, err := Run(context.Background(), strings.NewReader("one\n\n  \nbad\ntwo \xff\n"), &out, h, "console", "ja")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,13 +74,14 @@ func run(ctx context.Context, e env) int {
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
 		return 2
 	}
+	var channelLang locales.Lang // empty: answer each line in its own language
 	if *langFlag != "" {
 		l, ok := locales.ParseLang(*langFlag)
 		if !ok {
 			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
 			return 2
 		}
-		lang, p = l, text.Printer(l)
+		channelLang, p = l, text.Printer(l)
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
@@ -94,16 +95,14 @@ func run(ctx context.Context, e env) int {
 		return fail(e.stderr, p, log, err)
 	}
 	defer store.Close()
-	b := &bot.Bot{
-		Engine: &kpi.Engine{Store: store, Now: e.now},
-		Shops:  store,
-		Text:   text,
-		Now:    e.now,
-		Log:    log,
+	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, text, e.now, log)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
 	}
+	user := consoleUser(e.getenv)
 
 	if cmd == "ask" {
-		reply := b.Handle(ctx, bot.Request{Text: question, Lang: lang})
+		reply := b.Handle(ctx, bot.Request{Text: question, User: user, ChannelLang: channelLang})
 		if reply.Err != nil {
 			fmt.Fprint(e.stderr, console.Render(reply))
 			return 1
@@ -128,7 +127,7 @@ func run(ctx context.Context, e env) int {
 		}
 	}
 	fmt.Fprintln(e.stdout, p.T("console.welcome", map[string]any{"Shops": len(shops), "Date": kpi.DateOf(e.now()).String()}))
-	if _, err := console.Run(ctx, e.stdin, e.stdout, b, lang); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := console.Run(ctx, e.stdin, e.stdout, b, user, channelLang); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(e.stderr, p, log, err)
 	}
 	return 0
@@ -144,6 +143,14 @@ func fail(w io.Writer, p *locales.Printer, log *slog.Logger, err error) int {
 	fmt.Fprintln(w, p.T("error.unavailable", nil))
 	log.Warn("command failed", "err", err)
 	return 1
+}
+
+// consoleUser names the person at the terminal, whose language /kpi lang keeps.
+func consoleUser(getenv func(string) string) string {
+	if u := getenv("USER"); u != "" {
+		return "console:" + u
+	}
+	return "console"
 }
 
 func dbDefault(getenv func(string) string) string {

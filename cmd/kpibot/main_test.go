@@ -73,7 +73,7 @@ func TestDemoAnswersPipedQuestions(t *testing.T) {
 	if !regexp.MustCompile(`Target\s+≤ 5\.0% — (on target|missed)`).MatchString(out) {
 		t.Errorf("no verdict in:\n%s", out)
 	}
-	if !strings.Contains(out, `I don't know the metric "nope"`) {
+	if !strings.Contains(out, `I didn't understand “/kpi nope”`) {
 		t.Errorf("the bad line got no message:\n%s", out)
 	}
 }
@@ -97,6 +97,11 @@ func TestAskGolden(t *testing.T) {
 		{"acos_amazon.zh", []string{"--lang", "zh", "/kpi acos amazon last 7 days"}},
 		{"first_response.en", []string{"/kpi first_response_minutes this month"}},
 		{"help.ja", []string{"--lang", "ja", "/kpi help"}},
+		{"return_rate.zh+ja", []string{"--lang", "bilingual", "/kpi 退货率 乐天 上个月"}},
+		{"written_ja", []string{"/kpi 返品率 楽天 先週"}},
+		{"typo.en", []string{"/kpi retrun rate last month vs 2026-09"}},
+		{"status.zh", []string{"/kpi 概况 乐天"}},
+		{"list.ja", []string{"/kpi 一覧"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +134,9 @@ func TestAskBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown metric", []string{"ask", "--db", seeded, "/kpi returns_rate"}, 1, `I don't know the metric "returns_rate"`},
-		{"bad period", []string{"ask", "--db", seeded, "/kpi gmv someday"}, 1, `can't read the period "someday"`},
+		{"not understood", []string{"ask", "--db", seeded, "/kpi xyzzy"}, 1, `I didn't understand “/kpi xyzzy”`},
+		{"bad period", []string{"ask", "--db", seeded, "/kpi gmv 2026-02-30"}, 1, `can't read the period "2026-02-30"`},
+		{"near miss", []string{"ask", "--db", seeded, "/kpi retrn rat"}, 1, `Did you mean “return rate”?`},
 		{"future period", []string{"ask", "--db", seeded, "/kpi gmv 2027-01"}, 1, "has not started yet"},
 		{"unknown shop in Japanese", []string{"ask", "--db", seeded, "--lang", "ja", "/kpi gmv 2026-13-01"}, 1, "期間「2026-13-01」を読み取れません"},
 		{"unwritable database", []string{"ask", "--db", missingDir, "/kpi gmv"}, 1, "Can't open the database at " + missingDir},

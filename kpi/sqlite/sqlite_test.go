@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,8 +43,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 		if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 			t.Fatal(err)
 		}
-		if version != 1 {
-			t.Errorf("open #%d: user_version = %d, want 1", i+1, version)
+		if names, _ := fs.Glob(migrations, "migrations/*.sql"); version != len(names) || version < 2 {
+			t.Errorf("open #%d: user_version = %d, want %d", i+1, version, len(names))
 		}
 		var mode string
 		if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
@@ -175,3 +176,32 @@ func TestRollupsStored(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestUserLang(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "prefs.db")
+	s, err := Open(ctx, path, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.UserLang(ctx, "U1"); err != nil || l != "" {
+		t.Fatalf("unset: %q, %v", l, err)
+	}
+	for _, lang := range []string{"ja", "zh"} {
+		if err := s.SetUserLang(ctx, "U1", lang); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, path, time.Now) // kept across a restart
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if l, err := s.UserLang(ctx, "U1"); err != nil || l != "zh" {
+		t.Errorf("U1: %q, %v, want zh", l, err)
+	}
+	if l, _ := s.UserLang(ctx, "U2"); l != "" {
+		t.Errorf("U2 has %q", l)
+	}
+}
