@@ -254,6 +254,9 @@ func literal(s string) string {
 // ASCII, lower-cases, reads - and _ between words as spaces, drops
 // punctuation and collapses white space.
 func Normalize(text string) string {
+	if ascii(text) {
+		return normalizeASCII(text)
+	}
 	var b strings.Builder
 	b.Grow(len(text))
 	space := true // at the start: drop leading space
@@ -286,6 +289,48 @@ func Normalize(text string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeASCII is Normalize for text without a non-ASCII byte, which is
+// most of what is typed and every shop id.
+func normalizeASCII(text string) string {
+	b := make([]byte, 0, len(text))
+	space := true
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if (c == '-' || c == '_') && !(i > 0 && i+1 < len(text) && isDigit(rune(text[i-1])) && isDigit(rune(text[i+1]))) {
+			c = ' '
+		}
+		if c != '-' && c != '.' && c != '/' && c != '~' && c != '{' && c != '}' && c != '@' && c != '<' && c != '>' && c != '+' &&
+			(c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			c = ' '
+		}
+		if c == ' ' {
+			if !space {
+				b = append(b, ' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b = append(b, c)
+	}
+	for len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return string(b)
 }
 
 func fold(r rune) rune {
@@ -670,28 +715,25 @@ func (p *Parser) closest(word string, shops []shopName, now time.Time) (token, s
 	for _, r := range w {
 		wbag[r&63]++
 	}
-	consider := func(ph phrase) {
-		if ph.runes == nil {
-			ph.runes = []rune(ph.text)
-		}
-		if abs(len(ph.runes)-len(w)) > bestDist || bagDistance(&wbag, ph.runes) > bestDist {
+	consider := func(ph *phrase) {
+		if abs(len(ph.runes)-len(w)) > bestDist || bagDistance(&wbag, len(w), ph.runes) > bestDist {
 			return
 		}
 		d := distance(w, ph.runes, bestDist+1, &rows) // exact up to bestDist
 		switch {
 		case d < bestDist:
-			best, bestDist, tie = ph, d, false
-		case d == bestDist && best.tok.kind != 0 && !same(best, ph):
+			best, bestDist, tie = *ph, d, false
+		case d == bestDist && best.tok.kind != 0 && !same(best, *ph):
 			tie = true
 		}
 	}
-	for _, ph := range p.phrases {
-		if ph.tok.kind != tokRangeSep {
-			consider(ph)
+	for i := range p.phrases {
+		if p.phrases[i].tok.kind != tokRangeSep {
+			consider(&p.phrases[i])
 		}
 	}
 	for _, sh := range shops {
-		consider(phrase{text: sh.name, tok: token{kind: tokShop, value: sh.id}})
+		consider(&phrase{text: sh.name, runes: []rune(sh.name), tok: token{kind: tokShop, value: sh.id}})
 	}
 	if best.tok.kind == 0 || tie || bestDist > 2 {
 		return token{}, "", 3
@@ -699,23 +741,21 @@ func (p *Parser) closest(word string, shops []shopName, now time.Time) (token, s
 	return p.resolve(best, now), best.text, bestDist
 }
 
-// bagDistance is a lower bound of the edit distance between the word whose
-// rune counts (folded into 64 bins) are in bag and b: the runes one has and
-// the other lacks, whichever side has more.
-func bagDistance(bag *[64]int, b []rune) int {
-	diff := *bag
+// bagDistance is a lower bound of the edit distance between a word of n
+// runes whose rune counts (folded into 64 bins) are in bag and b: the runes
+// one has and the other lacks, whichever side has more. bag is restored.
+func bagDistance(bag *[64]int, n int, b []rune) int {
+	matched := 0
 	for _, r := range b {
-		diff[r&63]--
-	}
-	more, less := 0, 0
-	for _, n := range diff {
-		if n > 0 {
-			more += n
-		} else {
-			less -= n
+		if bag[r&63] > 0 {
+			matched++
 		}
+		bag[r&63]--
 	}
-	return max(more, less)
+	for _, r := range b {
+		bag[r&63]++
+	}
+	return max(n-matched, len(b)-matched)
 }
 
 func same(a, b phrase) bool {

@@ -410,3 +410,13 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+func TestNormalizeASCIIAgreesWithNormalize(t *testing.T) {
+	for _, s := range []string{"/KPI Return-Rate  last_month!", "2026-10-01..2026/10/15 ~ x", " @kpibot <@U1|x> a+b {n} ", "ship-24h-rate 7-day 10-15", "\t tab\nnewline ?#$%"} {
+		// Normalize's general path, forced by a non-ASCII suffix that it drops.
+		want := strings.TrimSuffix(Normalize(s+" 、"), " ")
+		if got := normalizeASCII(s); got != want {
+			t.Errorf("normalizeASCII(%q) = %q, Normalize = %q", s, got, want)
+		}
+	}
+}
