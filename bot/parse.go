@@ -103,6 +103,7 @@ type pattern struct {
 // from the locale files' vocabulary and is safe for concurrent use.
 type Parser struct {
 	byRune   map[rune][]phrase // by first rune, longest first
+	byLen    map[int][]int     // indexes into phrases by rune count, for typo search
 	phrases  []phrase
 	patterns []pattern
 }
@@ -182,8 +183,10 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 		add(locales.Phrase{Text: string(pl)}, phrase{tok: token{kind: tokPlatform, value: string(pl)}})
 	}
 	slices.SortFunc(p.phrases, func(a, b phrase) int { return len(b.text) - len(a.text) })
+	p.byLen = map[int][]int{}
 	for i := range p.phrases {
 		p.phrases[i].runes = []rune(p.phrases[i].text)
+		p.byLen[len(p.phrases[i].runes)] = append(p.byLen[len(p.phrases[i].runes)], i)
 	}
 	for _, ph := range p.phrases {
 		r, _ := utf8.DecodeRuneInString(ph.text)
@@ -727,9 +730,11 @@ func (p *Parser) closest(word string, shops []shopName, now time.Time) (token, s
 			tie = true
 		}
 	}
-	for i := range p.phrases {
-		if p.phrases[i].tok.kind != tokRangeSep {
-			consider(&p.phrases[i])
+	for n := len(w) - 2; n <= len(w)+2; n++ {
+		for _, i := range p.byLen[n] {
+			if p.phrases[i].tok.kind != tokRangeSep {
+				consider(&p.phrases[i])
+			}
 		}
 	}
 	for _, sh := range shops {
