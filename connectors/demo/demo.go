@@ -107,39 +107,24 @@ type part struct {
 // generated roughly in time order, so a batch spans a few weeks.
 func split(all *kpi.Batch) []part {
 	parts := []part{{"shop", &kpi.Batch{Shops: all.Shops, Listings: all.Listings}}}
-	add := func(kind string, b *kpi.Batch) { parts = append(parts, part{kind, b}) }
-	for _, c := range chunk(all.Orders) {
-		add("orders", &kpi.Batch{Orders: c})
-	}
-	for _, c := range chunk(all.Shipments) {
-		add("shipments", &kpi.Batch{Shipments: c})
-	}
-	for _, c := range chunk(all.Returns) {
-		add("returns", &kpi.Batch{Returns: c})
-	}
-	for _, c := range chunk(all.Reviews) {
-		add("reviews", &kpi.Batch{Reviews: c})
-	}
-	for _, c := range chunk(all.Inventory) {
-		add("inventory", &kpi.Batch{Inventory: c})
-	}
-	for _, c := range chunk(all.Inbound) {
-		add("inbound shipments", &kpi.Batch{Inbound: c})
-	}
-	for _, c := range chunk(all.Ads) {
-		add("ads", &kpi.Batch{Ads: c})
-	}
-	for _, c := range chunk(all.Customs) {
-		add("customs entries", &kpi.Batch{Customs: c})
-	}
-	for _, c := range chunk(all.Tickets) {
-		add("tickets", &kpi.Batch{Tickets: c})
-	}
-	for _, c := range chunk(all.AgentShifts) {
-		add("agent shifts", &kpi.Batch{AgentShifts: c})
-	}
-	for _, c := range chunk(all.Competitors) {
-		add("competitor observations", &kpi.Batch{Competitors: c})
+	parts = appendChunks(parts, "orders", all.Orders, func(c []kpi.Order) *kpi.Batch { return &kpi.Batch{Orders: c} })
+	parts = appendChunks(parts, "shipments", all.Shipments, func(c []kpi.Shipment) *kpi.Batch { return &kpi.Batch{Shipments: c} })
+	parts = appendChunks(parts, "returns", all.Returns, func(c []kpi.Return) *kpi.Batch { return &kpi.Batch{Returns: c} })
+	parts = appendChunks(parts, "reviews", all.Reviews, func(c []kpi.Review) *kpi.Batch { return &kpi.Batch{Reviews: c} })
+	parts = appendChunks(parts, "inventory", all.Inventory, func(c []kpi.InventorySnapshot) *kpi.Batch { return &kpi.Batch{Inventory: c} })
+	parts = appendChunks(parts, "inbound shipments", all.Inbound, func(c []kpi.InboundShipment) *kpi.Batch { return &kpi.Batch{Inbound: c} })
+	parts = appendChunks(parts, "ads", all.Ads, func(c []kpi.AdDay) *kpi.Batch { return &kpi.Batch{Ads: c} })
+	parts = appendChunks(parts, "customs entries", all.Customs, func(c []kpi.CustomsEntry) *kpi.Batch { return &kpi.Batch{Customs: c} })
+	parts = appendChunks(parts, "tickets", all.Tickets, func(c []kpi.Ticket) *kpi.Batch { return &kpi.Batch{Tickets: c} })
+	parts = appendChunks(parts, "agent shifts", all.AgentShifts, func(c []kpi.AgentShift) *kpi.Batch { return &kpi.Batch{AgentShifts: c} })
+	parts = appendChunks(parts, "competitor observations", all.Competitors, func(c []kpi.CompetitorObservation) *kpi.Batch { return &kpi.Batch{Competitors: c} })
+	return parts
+}
+
+// appendChunks appends recs to parts in batches of at most batchSize.
+func appendChunks[T any](parts []part, kind string, recs []T, batch func([]T) *kpi.Batch) []part {
+	for _, c := range chunk(recs) {
+		parts = append(parts, part{kind, batch(c)})
 	}
 	return parts
 }
