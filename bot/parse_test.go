@@ -84,7 +84,7 @@ func TestParsePhrasings(t *testing.T) {
 		{"退货率上周", "return_rate", all, lastWeek, none},
 		{"上周退货率", "return_rate", all, lastWeek, none},
 		{"上周 的 退货率", "return_rate", all, lastWeek, none},
-		{"/kpi 退貨率 上週", "return_rate", all, none, none},
+		{"/kpi 退貨率 上週", "return_rate", all, lastWeek, none},
 		{"/kpi 退货 上个月", "return_rate", all, lastMonth, none},
 		{"/kpi 退款率 本月", "return_rate", all, thisMonth, none},
 		{"/kpi 返品率　先月", "return_rate", all, lastMonth, none},
