@@ -6,5 +6,8 @@ require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	github.com/slack-go/slack v0.35.0
 	golang.org/x/text v0.44.0
 )
+
+require github.com/gorilla/websocket v1.5.3 // indirect

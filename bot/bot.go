@@ -114,10 +114,16 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 // in renders a reply in lang; bilingual replies are the Chinese and the
 // Japanese reply put together.
 func (b *Bot) in(lang locales.Lang, render func(*locales.Printer) Reply) Reply {
-	if lang != locales.Bilingual {
-		return render(b.text.Printer(lang))
+	var rep Reply
+	if lang == locales.Bilingual {
+		rep = merge(render(b.text.Printer(locales.Chinese)), render(b.text.Printer(locales.Japanese)))
+	} else {
+		p := b.text.Printer(lang)
+		rep = render(p)
+		lang = p.Lang
 	}
-	return merge(render(b.text.Printer(locales.Chinese)), render(b.text.Printer(locales.Japanese)))
+	rep.Lang = lang
+	return rep
 }
 
 // answer does what cmd asks and returns how to say it in any language.

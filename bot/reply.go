@@ -10,15 +10,16 @@ import (
 // Reply is what the bot answers, localized but not yet laid out: each chat
 // adapter renders it its own way (plain text, Block Kit, Flex).
 type Reply struct {
-	Title     string      // what was asked: metric, scope and period
-	Verdict   kpi.Verdict // the overall verdict; empty for help, lists and errors
-	Fields    []Field     // value, target, previous, change
-	Rows      []Row       // the breakdown by shop
-	RowsTitle string      // the breakdown's heading
-	Context   string      // the window and the sample size
-	Notes     []string    // remarks: what was corrected or ignored
-	Text      string      // free text: help, lists, error messages
-	Err       error       // set when the reply reports an error
+	Title     string       // what was asked: metric, scope and period
+	Verdict   kpi.Verdict  // the overall verdict; empty for help, lists and errors
+	Fields    []Field      // value, target, previous, change
+	Rows      []Row        // the breakdown by shop
+	RowsTitle string       // the breakdown's heading
+	Context   string       // the window and the sample size
+	Notes     []string     // remarks: what was corrected or ignored
+	Text      string       // free text: help, lists, error messages
+	Err       error        // set when the reply reports an error
+	Lang      locales.Lang // the language it is written in
 }
 
 // Field is a labelled value.

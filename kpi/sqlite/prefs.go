@@ -30,3 +30,17 @@ func (s *Store) SetUserLang(ctx context.Context, user, lang string) error {
 	}
 	return nil
 }
+
+// FirstSeen records key and reports whether it was new: a webhook delivery
+// answered once, whatever the platform retries and across restarts.
+func (s *Store) FirstSeen(ctx context.Context, key string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, "INSERT OR IGNORE INTO seen_events (key, seen_at) VALUES (?, ?)", key, s.now().Unix())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: remember event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: remember event: %w", err)
+	}
+	return n == 1, nil
+}

@@ -205,3 +205,29 @@ func TestUserLang(t *testing.T) {
 		t.Errorf("U2 has %q", l)
 	}
 }
+
+func TestFirstSeen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "seen.db")
+	s, err := Open(ctx, path, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if first, err := s.FirstSeen(ctx, "slack:Ev1"); err != nil || first != want {
+			t.Errorf("try %d: %v, %v; want %v", i, first, err, want)
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, path, time.Now) // a restart remembers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if first, _ := s.FirstSeen(ctx, "slack:Ev1"); first {
+		t.Error("seen again after a restart")
+	}
+	if first, _ := s.FirstSeen(ctx, "line:Ev1"); !first {
+		t.Error("another key was taken as seen")
+	}
+}

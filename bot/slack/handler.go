@@ -1,0 +1,306 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/locales"
+)
+
+// Answerer answers a chat line; *bot.Bot is one.
+type Answerer interface {
+	Handle(ctx context.Context, req bot.Request) bot.Reply
+}
+
+// Deduper remembers what was already handled: FirstSeen reports true the
+// first time it sees key, also across restarts.
+type Deduper interface {
+	FirstSeen(ctx context.Context, key string) (bool, error)
+}
+
+// answerWithin is how long a slash command may take before it is
+// acknowledged and answered later through response_url; Slack gives 3 s.
+const answerWithin = 2 * time.Second
+
+// answerTimeout bounds the work of one answer.
+const answerTimeout = 25 * time.Second
+
+// Handler serves Slack's HTTP endpoints: /slack/commands, /slack/events and
+// /slack/interactions. Every request's signature is checked before anything
+// is parsed.
+type Handler struct {
+	bot    Answerer
+	secret string
+	seen   Deduper
+	poster *Poster
+	text   *locales.Catalog
+	hc     *http.Client
+	now    func() time.Time
+	log    *slog.Logger
+
+	forged atomic.Int64   // requests refused for their signature
+	work   sync.WaitGroup // answers still being worked on
+}
+
+// Config is what a Handler needs.
+type Config struct {
+	Bot           Answerer
+	SigningSecret string
+	Seen          Deduper
+	Poster        *Poster          // posts answers to events
+	Text          *locales.Catalog // for the notes the adapter adds itself
+	HTTP          *http.Client     // for response_url; http.DefaultClient if nil
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// NewHandler returns a Handler.
+func NewHandler(c Config) *Handler {
+	h := &Handler{bot: c.Bot, secret: c.SigningSecret, seen: c.Seen, poster: c.Poster, text: c.Text,
+		hc: c.HTTP, now: c.Now, log: c.Log}
+	if h.hc == nil {
+		h.hc = http.DefaultClient
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// Register adds the endpoints to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("POST /slack/commands", h.signed(h.command))
+	mux.Handle("POST /slack/events", h.signed(h.event))
+	mux.Handle("POST /slack/interactions", h.signed(h.interaction))
+}
+
+// SignatureFailures counts the requests refused for their signature.
+func (h *Handler) SignatureFailures() int64 { return h.forged.Load() }
+
+// Wait waits for the answers still being worked on, as at shutdown.
+func (h *Handler) Wait() { h.work.Wait() }
+
+// signed checks the signature of a request and passes its body on; a bad,
+// stale or missing signature gets 401 and nothing else happens.
+func (h *Handler) signed(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if !verify(r.Header, body, h.secret, h.now()) {
+			h.forged.Add(1)
+			h.log.Warn("slack: refused a request with a bad signature", "path", r.URL.Path, "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		next(w, r, body)
+	})
+}
+
+// command answers the /kpi slash command: at once when the answer is ready
+// within answerWithin, else with an empty acknowledgement and later through
+// response_url.
+func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	req := bot.Request{Text: form.Get("text"), User: userKey(form.Get("team_id"), form.Get("user_id"))}
+	responseURL := form.Get("response_url")
+	done := make(chan bot.Reply, 1)
+	h.work.Add(1)
+	go func() {
+		defer h.work.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+		defer cancel()
+		done <- h.bot.Handle(ctx, req)
+	}()
+	select {
+	case reply := <-done:
+		writeJSON(w, h.message(reply))
+	case <-time.After(answerWithin):
+		w.WriteHeader(http.StatusOK) // acknowledged; the answer follows
+		h.work.Add(1)
+		go func() {
+			defer h.work.Done()
+			reply := <-done
+			if err := h.respond(responseURL, h.message(reply)); err != nil {
+				h.log.Error("slack: answer through response_url", "err", err)
+			}
+		}()
+	}
+}
+
+// message is the JSON Slack wants for a reply: visible to the channel, or
+// to the asker alone when it reports an error.
+func (h *Handler) message(reply bot.Reply) map[string]any {
+	kind := "in_channel"
+	if reply.Err != nil {
+		kind = "ephemeral"
+	}
+	return map[string]any{
+		"response_type": kind,
+		"text":          FallbackText(reply),
+		"blocks":        Blocks(reply, h.more(reply.Lang)),
+	}
+}
+
+// more says, in the reply's language, how many lines a long reply left out.
+func (h *Handler) more(lang locales.Lang) func(int) string {
+	return func(n int) string {
+		return h.text.Printer(lang).T("slack.more_lines", map[string]any{"N": n})
+	}
+}
+
+// respond posts a message to a slash command's response_url.
+func (h *Handler) respond(responseURL string, msg map[string]any) error {
+	if !strings.HasPrefix(responseURL, "https://") && !strings.HasPrefix(responseURL, "http://") {
+		return fmt.Errorf("slack: bad response_url %q", responseURL)
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("slack: response_url answered %s", resp.Status)
+	}
+	return nil
+}
+
+// envelope is what the Events API posts.
+type envelope struct {
+	Type      string `json:"type"`
+	Challenge string `json:"challenge"`
+	TeamID    string `json:"team_id"`
+	EventID   string `json:"event_id"`
+	Event     struct {
+		Type        string `json:"type"`
+		Subtype     string `json:"subtype"`
+		User        string `json:"user"`
+		BotID       string `json:"bot_id"`
+		Text        string `json:"text"`
+		Channel     string `json:"channel"`
+		ChannelType string `json:"channel_type"`
+		TS          string `json:"ts"`
+		ThreadTS    string `json:"thread_ts"`
+	} `json:"event"`
+}
+
+// event handles the Events API: the URL check, mentions of the bot and
+// direct messages. Each event_id is answered once, whatever Slack retries.
+func (h *Handler) event(w http.ResponseWriter, r *http.Request, body []byte) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		http.Error(w, "bad event", http.StatusBadRequest)
+		return
+	}
+	switch env.Type {
+	case "url_verification":
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, env.Challenge)
+		return
+	case "event_callback":
+	default:
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	ev := env.Event
+	wanted := ev.Type == "app_mention" || ev.Type == "message" && ev.ChannelType == "im"
+	if !wanted || ev.BotID != "" || ev.Subtype != "" || env.EventID == "" {
+		w.WriteHeader(http.StatusOK) // not for us, or our own message
+		return
+	}
+	first, err := h.seen.FirstSeen(r.Context(), "slack:"+env.EventID)
+	if err != nil {
+		// Slack will retry: better a retry than an answer lost.
+		h.log.Error("slack: remember event", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	if !first {
+		h.log.Info("slack: duplicate event", "event_id", env.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
+		return
+	}
+	thread := ev.ThreadTS
+	if thread == "" && ev.Type == "app_mention" {
+		thread = ev.TS // answer a mention in its thread
+	}
+	req := bot.Request{Text: ev.Text, User: userKey(env.TeamID, ev.User)}
+	h.work.Add(1)
+	go func() {
+		defer h.work.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+		defer cancel()
+		reply := h.bot.Handle(ctx, req)
+		if err := h.poster.Post(ctx, ev.Channel, thread, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {
+			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)
+		}
+	}()
+}
+
+// interaction takes button clicks (block_actions). kpibot's messages have
+// no buttons yet; alerts bring them.
+func (h *Handler) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	var cb slackapi.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "bad payload", http.StatusBadRequest)
+		return
+	}
+	if cb.Type != slackapi.InteractionTypeBlockActions {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		h.log.Info("slack: button", "action", a.ActionID, "user", cb.User.ID)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func userKey(team, user string) string {
+	if user == "" {
+		return ""
+	}
+	return "slack:" + team + ":" + user
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v) // a client gone away cannot be told
+}
