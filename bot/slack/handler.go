@@ -134,10 +134,12 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 		defer cancel()
 		done <- h.bot.Handle(ctx, req)
 	}()
+	timer := time.NewTimer(answerWithin)
+	defer timer.Stop()
 	select {
 	case reply := <-done:
 		writeJSON(w, h.message(reply))
-	case <-time.After(answerWithin):
+	case <-timer.C:
 		w.WriteHeader(http.StatusOK) // acknowledged; the answer follows
 		h.work.Add(1)
 		go func() {
