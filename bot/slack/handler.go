@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,15 +116,24 @@ func (h *Handler) signed(next func(w http.ResponseWriter, r *http.Request, body 
 	})
 }
 
-// command answers the /kpi slash command: at once when the answer is ready
-// within answerWithin, else with an empty acknowledgement and later through
-// response_url.
+// command answers the /kpi slash command over HTTP.
 func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
+	if msg := h.SlashCommand(form); msg != nil {
+		writeJSON(w, msg)
+		return
+	}
+	w.WriteHeader(http.StatusOK) // acknowledged; the answer follows
+}
+
+// SlashCommand answers a /kpi form, over HTTP or Socket Mode: it returns the
+// message when the answer is ready within answerWithin, else nil, and the
+// answer goes to the form's response_url when it is ready.
+func (h *Handler) SlashCommand(form url.Values) map[string]any {
 	req := bot.Request{Text: form.Get("text"), User: userKey(form.Get("team_id"), form.Get("user_id"))}
 	responseURL := form.Get("response_url")
 	done := make(chan bot.Reply, 1)
@@ -138,9 +148,8 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 	defer timer.Stop()
 	select {
 	case reply := <-done:
-		writeJSON(w, h.message(reply))
+		return h.message(reply)
 	case <-timer.C:
-		w.WriteHeader(http.StatusOK) // acknowledged; the answer follows
 		h.work.Add(1)
 		go func() {
 			defer h.work.Done()
@@ -149,6 +158,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 				h.log.Error("slack: answer through response_url", "err", err)
 			}
 		}()
+		return nil
 	}
 }
 
@@ -219,41 +229,49 @@ type envelope struct {
 	} `json:"event"`
 }
 
-// event handles the Events API: the URL check, mentions of the bot and
-// direct messages. Each event_id is answered once, whatever Slack retries.
+// event handles the Events API over HTTP.
 func (h *Handler) event(w http.ResponseWriter, r *http.Request, body []byte) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	challenge, err := h.Event(r.Context(), body, r.Header.Get("X-Slack-Retry-Num"))
+	switch {
+	case errors.Is(err, errBadEvent):
 		http.Error(w, "bad event", http.StatusBadRequest)
-		return
-	}
-	switch env.Type {
-	case "url_verification":
+	case err != nil:
+		// Slack will retry: better a retry than an answer lost.
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+	case challenge != "":
 		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, env.Challenge)
-		return
-	case "event_callback":
+		io.WriteString(w, challenge)
 	default:
 		w.WriteHeader(http.StatusOK)
-		return
+	}
+}
+
+var errBadEvent = errors.New("slack: malformed event")
+
+// Event takes one Events API payload, over HTTP or Socket Mode: it returns
+// the challenge of a URL check, and answers mentions of the bot and direct
+// messages in the background, once per event_id whatever Slack retries.
+func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challenge string, err error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return "", errBadEvent
+	}
+	if env.Type == "url_verification" {
+		return env.Challenge, nil
 	}
 	ev := env.Event
-	wanted := ev.Type == "app_mention" || ev.Type == "message" && ev.ChannelType == "im"
+	wanted := env.Type == "event_callback" && (ev.Type == "app_mention" || ev.Type == "message" && ev.ChannelType == "im")
 	if !wanted || ev.BotID != "" || ev.Subtype != "" || env.EventID == "" {
-		w.WriteHeader(http.StatusOK) // not for us, or our own message
-		return
+		return "", nil // not for us, or our own message
 	}
-	first, err := h.seen.FirstSeen(r.Context(), "slack:"+env.EventID)
+	first, err := h.seen.FirstSeen(ctx, "slack:"+env.EventID)
 	if err != nil {
-		// Slack will retry: better a retry than an answer lost.
 		h.log.Error("slack: remember event", "err", err)
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
+		return "", err
 	}
-	w.WriteHeader(http.StatusOK)
 	if !first {
-		h.log.Info("slack: duplicate event", "event_id", env.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
-		return
+		h.log.Info("slack: duplicate event", "event_id", env.EventID, "retry", retry)
+		return "", nil
 	}
 	thread := ev.ThreadTS
 	if thread == "" && ev.Type == "app_mention" {
@@ -270,6 +288,7 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request, body []byte) {
 			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)
 		}
 	}()
+	return "", nil
 }
 
 // interaction takes button clicks (block_actions). kpibot's messages have
