@@ -22,6 +22,18 @@ type Reply struct {
 	Lang      locales.Lang // the language it is written in
 }
 
+// marks show verdicts at a glance, the same on every platform.
+var marks = map[kpi.Verdict]string{
+	kpi.VerdictOK:     "✅",
+	kpi.VerdictBreach: "❌",
+	kpi.VerdictInfo:   "ℹ️",
+	kpi.VerdictFew:    "⚠️",
+	kpi.VerdictNoData: "➖",
+}
+
+// Mark returns the sign of a verdict (✅ ❌ ℹ️ ⚠️ ➖), or "" for none.
+func Mark(v kpi.Verdict) string { return marks[v] }
+
 // Field is a labelled value.
 type Field struct {
 	Label, Value string

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/kpibot/kpibot/bot"
-	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -19,20 +18,11 @@ type Handler interface {
 	Handle(ctx context.Context, req bot.Request) bot.Reply
 }
 
-// Marks show verdicts at a glance.
-var marks = map[kpi.Verdict]string{
-	kpi.VerdictOK:     "✅",
-	kpi.VerdictBreach: "❌",
-	kpi.VerdictInfo:   "ℹ️",
-	kpi.VerdictFew:    "⚠️",
-	kpi.VerdictNoData: "➖",
-}
-
 // Render lays a reply out as plain text.
 func Render(r bot.Reply) string {
 	var b strings.Builder
 	if r.Title != "" {
-		if m := marks[r.Verdict]; m != "" {
+		if m := bot.Mark(r.Verdict); m != "" {
 			b.WriteString(m + " ")
 		}
 		b.WriteString(r.Title + "\n")
@@ -54,7 +44,7 @@ func Render(r bot.Reply) string {
 			valueWidth = max(valueWidth, displayWidth(row.Value))
 		}
 		for _, row := range r.Rows {
-			mark := marks[row.Verdict]
+			mark := bot.Mark(row.Verdict)
 			if mark == "" {
 				mark = "  "
 			}

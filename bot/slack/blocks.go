@@ -9,7 +9,6 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/kpibot/kpibot/bot"
-	"github.com/kpibot/kpibot/kpi"
 )
 
 // Block Kit's limits, in characters (Slack counts characters, not bytes).
@@ -22,15 +21,6 @@ const (
 	contextElemsLimit  = 10   // elements in one context block
 	fallbackTextLimit  = 150  // our own cap on the notification text
 )
-
-// verdictMarks show verdicts at a glance: the same marks as the console's.
-var verdictMarks = map[kpi.Verdict]string{
-	kpi.VerdictOK:     "✅",
-	kpi.VerdictBreach: "❌",
-	kpi.VerdictInfo:   "ℹ️",
-	kpi.VerdictFew:    "⚠️",
-	kpi.VerdictNoData: "➖",
-}
 
 // Blocks lays a reply out in Block Kit: a header with the title, the fields,
 // the rows, the context and notes, then the free text. It keeps within
@@ -132,7 +122,7 @@ func headerText(r bot.Reply) string {
 	if t == "" {
 		return ""
 	}
-	if m := verdictMarks[r.Verdict]; m != "" {
+	if m := bot.Mark(r.Verdict); m != "" {
 		t = m + " " + t
 	}
 	return clipPlain(t, headerTextLimit)
@@ -179,7 +169,7 @@ func rowText(row bot.Row) string {
 		parts = append(parts, "("+d+")")
 	}
 	s := strings.Join(parts, "  ")
-	if m := verdictMarks[row.Verdict]; m != "" {
+	if m := bot.Mark(row.Verdict); m != "" {
 		s = m + " " + s
 	}
 	return s

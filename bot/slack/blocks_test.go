@@ -427,7 +427,7 @@ func TestBlocksTitle(t *testing.T) {
 				if n := utf8.RuneCountInString(got); n != headerTextLimit || !strings.HasSuffix(got, "…") {
 					t.Errorf("header of %d characters %q, want %d ending in …", n, got, headerTextLimit)
 				}
-				if m := verdictMarks[tt.reply.Verdict]; m != "" && !strings.HasPrefix(got, m+" ") {
+				if m := bot.Mark(tt.reply.Verdict); m != "" && !strings.HasPrefix(got, m+" ") {
 					t.Errorf("header %q does not start with %s", got, m)
 				}
 				return
