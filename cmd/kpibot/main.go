@@ -44,6 +44,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
+	ready          func(addr string) // serve calls it with the address it listens on; nil in main
 }
 
 // run executes one kpibot command and returns the exit code.
@@ -60,6 +61,9 @@ func run(ctx context.Context, e env) int {
 		return 0
 	}
 	cmd, args := e.args[0], e.args[1:]
+	if cmd == "serve" {
+		return serve(ctx, e, text, p, args)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/bot/slack"
+	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/sqlite"
+	"github.com/kpibot/kpibot/locales"
+)
+
+// shutdownTimeout bounds how long serve waits for HTTP requests in flight
+// once it is told to stop.
+const shutdownTimeout = 10 * time.Second
+
+// runSocketMode runs Slack's Socket Mode for h until ctx ends; tests replace
+// it.
+//
+// SOCKET MODE CALL SITE: the only place that calls (*slack.Handler).RunSocketMode.
+var runSocketMode = func(ctx context.Context, h *slack.Handler, appToken, botToken, apiURL string) error {
+	return h.RunSocketMode(ctx, appToken, botToken, apiURL)
+}
+
+// slackEnv is Slack's part of the environment.
+type slackEnv struct {
+	signingSecret, botToken, appToken, apiURL string
+}
+
+func readSlackEnv(getenv func(string) string) slackEnv {
+	s := slackEnv{
+		signingSecret: getenv("SLACK_SIGNING_SECRET"),
+		botToken:      getenv("SLACK_BOT_TOKEN"),
+		appToken:      getenv("SLACK_APP_TOKEN"),
+		apiURL:        getenv("SLACK_API_URL"),
+	}
+	// slack-go joins the method name to the base URL: it must end with a slash.
+	if s.apiURL != "" && !strings.HasSuffix(s.apiURL, "/") {
+		s.apiURL += "/"
+	}
+	return s
+}
+
+// enabled reports whether Slack is configured at all.
+func (s slackEnv) enabled() bool {
+	return s.signingSecret != "" || s.botToken != "" || s.appToken != ""
+}
+
+// missing names the variables Slack still needs once any of them is set.
+func (s slackEnv) missing() []string {
+	var out []string
+	if s.signingSecret == "" {
+		out = append(out, "SLACK_SIGNING_SECRET")
+	}
+	if s.botToken == "" {
+		out = append(out, "SLACK_BOT_TOKEN")
+	}
+	return out
+}
+
+// serve runs the bot's HTTP endpoints (and Slack's Socket Mode when
+// configured) until ctx ends, then stops accepting, waits for the answers
+// in flight and closes the store. It returns the exit code.
+func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
+	configFile := fs.String("config", "", "config file (not supported yet)")
+	usage := func(msg string) int {
+		fmt.Fprintln(e.stderr, msg)
+		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
+	}
+	if fs.NArg() > 0 {
+		return usage(p.T("cli.serve_no_args", map[string]any{"Args": strings.Join(fs.Args(), " ")}))
+	}
+	// A config file would be silently ignored: refuse it until it is read.
+	if *configFile != "" {
+		fmt.Fprintln(e.stderr, p.T("cli.config_unsupported", map[string]any{"Source": "--config", "Path": *configFile}))
+		return 2
+	}
+	if c := e.getenv("KPIBOT_CONFIG"); c != "" {
+		fmt.Fprintln(e.stderr, p.T("cli.config_unsupported", map[string]any{"Source": "KPIBOT_CONFIG", "Path": c}))
+		return 2
+	}
+	sl := readSlackEnv(e.getenv)
+	if sl.enabled() {
+		if m := sl.missing(); len(m) > 0 {
+			fmt.Fprintln(e.stderr, p.T("cli.slack_incomplete", map[string]any{"Missing": strings.Join(m, ", ")}))
+			return 2
+		}
+	}
+	addr := e.getenv("KPIBOT_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	store, err := sqlite.Open(ctx, *dbPath, e.now)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close the store", "err", err)
+		}
+	}()
+	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, text, e.now, log)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok")
+	})
+	var sh *slack.Handler
+	if sl.enabled() {
+		sh = slack.NewHandler(slack.Config{
+			Bot:           b,
+			SigningSecret: sl.signingSecret,
+			Seen:          store,
+			Poster:        slack.NewPoster(sl.botToken, sl.apiURL),
+			Text:          text,
+			Now:           e.now,
+			Log:           log,
+		})
+		sh.Register(mux)
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(e.stderr, p.T("cli.listen_failed", map[string]any{"Addr": addr, "Error": err.Error()}))
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	// Socket Mode stops with socketCtx: when ctx ends, or when serving fails.
+	socketCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	var socketDone chan error // nil without Socket Mode: never ready
+	if sh != nil && sl.appToken != "" {
+		socketDone = make(chan error, 1)
+		go func() { socketDone <- runSocketMode(socketCtx, sh, sl.appToken, sl.botToken, sl.apiURL) }()
+	}
+
+	// Only whether things are configured is logged, never their values.
+	log.Info("kpibot serve: listening", "addr", ln.Addr().String(), "db", *dbPath,
+		"slack_http", sh != nil, "slack_socket_mode", socketDone != nil, "slack_api_url", redactedURL(sl.apiURL))
+	if sh == nil {
+		log.Warn("no chat platform is configured: only /healthz is served; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN for Slack")
+	}
+	if e.ready != nil {
+		e.ready(ln.Addr().String())
+	}
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		log.Info("kpibot serve: shutting down")
+	case err := <-served:
+		log.Error("kpibot serve: HTTP server failed", "err", err)
+		code = 1
+	case err := <-socketDone:
+		socketDone = nil // received
+		if ctx.Err() == nil {
+			log.Error("kpibot serve: Slack Socket Mode stopped", "err", err)
+			code = 1
+		}
+	}
+
+	// Stop accepting and let the requests in flight finish.
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("kpibot serve: requests still open at shutdown", "err", err)
+		srv.Close()
+	}
+	// Socket Mode hands no more work to the handler once it has returned.
+	stopSocket()
+	if socketDone != nil {
+		if err := <-socketDone; err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("kpibot serve: Slack Socket Mode", "err", err)
+		}
+	}
+	// Answers still being worked on (slow slash commands, events) are
+	// bounded by the handler's own timeouts.
+	if sh != nil {
+		sh.Wait()
+	}
+	if code != 0 {
+		fmt.Fprintln(e.stderr, p.T("cli.serve_failed", nil))
+	}
+	log.Info("kpibot serve: stopped")
+	return code
+}
+
+// redactedURL is u with any password hidden, for logs; "" stays "".
+func redactedURL(u string) string {
+	if u == "" {
+		return ""
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return parsed.Redacted()
+}
