@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,17 +34,19 @@ type Prefs interface {
 
 // Bot answers chat lines.
 type Bot struct {
-	engine Computer
-	shops  ShopLister
-	prefs  Prefs
-	text   *locales.Catalog
-	parser *Parser
-	now    func() time.Time
-	log    *slog.Logger
+	engine   Computer
+	shops    ShopLister
+	prefs    Prefs
+	channels kpi.ChatChannels
+	text     *locales.Catalog
+	parser   *Parser
+	now      func() time.Time
+	log      *slog.Logger
 }
 
-// New returns a bot; prefs may be nil, and then nobody can keep a language.
-func New(engine Computer, shops ShopLister, prefs Prefs, text *locales.Catalog, now func() time.Time, log *slog.Logger) (*Bot, error) {
+// New returns a bot; prefs may be nil, and then nobody can keep a language;
+// channels may be nil, and then no chat channel can be bound.
+func New(engine Computer, shops ShopLister, prefs Prefs, channels kpi.ChatChannels, text *locales.Catalog, now func() time.Time, log *slog.Logger) (*Bot, error) {
 	v, err := text.Vocabulary()
 	if err != nil {
 		return nil, err
@@ -55,7 +58,7 @@ func New(engine Computer, shops ShopLister, prefs Prefs, text *locales.Catalog, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{engine: engine, shops: shops, prefs: prefs, text: text, parser: p, now: now, log: log}, nil
+	return &Bot{engine: engine, shops: shops, prefs: prefs, channels: channels, text: text, parser: p, now: now, log: log}, nil
 }
 
 // Request is one chat line with who asked and where.
@@ -63,6 +66,12 @@ type Request struct {
 	Text        string
 	User        string       // the asker's id on their platform; empty if unknown
 	ChannelLang locales.Lang // the channel's language, if it has one
+	// Channel is the chat channel the line came from, with its binding; nil
+	// where there is none (the console). A channel with no Role is not bound
+	// yet: it gets a setup hint, and only a bind command works there.
+	Channel *kpi.ChatChannel
+	// IsAdmin tells whether the asker may bind the channel; nil: nobody may.
+	IsAdmin func(ctx context.Context) (bool, error)
 }
 
 // lang chooses the language to answer in: the user's kept preference, else
@@ -93,6 +102,9 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 	if err != nil {
 		return b.in(b.lang(ctx, req, ""), b.errorReply(err))
 	}
+	if c := req.Channel; c != nil && c.Role != "" && req.ChannelLang == "" {
+		req.ChannelLang = locales.Lang(c.Lang)
+	}
 	cmd, err := b.parser.Parse(req.Text, shops, b.now())
 	lang := b.lang(ctx, req, cmd.Written)
 	if err != nil {
@@ -101,7 +113,20 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 	if cmd.Action == ActionLang {
 		lang = cmd.Lang
 	}
-	render := b.answer(ctx, req, cmd)
+	var render func(*locales.Printer) Reply
+	switch c := req.Channel; {
+	case cmd.Action == ActionBind:
+		render = b.bind(ctx, req, cmd, shops)
+	case c != nil && c.Role == "":
+		render = func(p *locales.Printer) Reply {
+			return Reply{Text: p.T("channel.unbound", nil), Err: errors.New("bot: channel not bound")}
+		}
+	default:
+		if c != nil {
+			cmd.Query.Allowed = c.Shops
+		}
+		render = b.answer(ctx, req, cmd)
+	}
 	return b.in(lang, func(p *locales.Printer) Reply {
 		rep := render(p)
 		for _, n := range cmd.Notes {
@@ -143,6 +168,47 @@ func (b *Bot) answer(ctx context.Context, req Request, cmd Command) func(*locale
 		return b.errorReply(err)
 	}
 	return func(p *locales.Printer) Reply { return metricReply(p, res) }
+}
+
+// bind gives the request's channel a role, a language and the shops it
+// may see; only a workspace admin may.
+func (b *Bot) bind(ctx context.Context, req Request, cmd Command, shops []kpi.Shop) func(*locales.Printer) Reply {
+	if b.channels == nil || req.Channel == nil {
+		return b.errorReply(kpi.Errorf(kpi.Invalid, "error.bind_unavailable", nil, nil))
+	}
+	admin := false
+	if req.IsAdmin != nil {
+		var err error
+		if admin, err = req.IsAdmin(ctx); err != nil {
+			return b.errorReply(fmt.Errorf("bot: is the asker an admin: %w", err))
+		}
+	}
+	if !admin {
+		return b.errorReply(kpi.Errorf(kpi.Unauthorized, "error.bind_admin_only", nil, nil))
+	}
+	c := kpi.ChatChannel{Platform: req.Channel.Platform, ID: req.Channel.ID, Role: cmd.Role, Lang: string(cmd.Lang), Shops: cmd.Shops}
+	if c.Lang == "" {
+		c.Lang = map[kpi.Role]string{kpi.RoleHQ: string(locales.Chinese), kpi.RoleJPSupport: string(locales.Japanese)}[c.Role]
+	}
+	if c.Lang == "" {
+		c.Lang = string(locales.Guess(req.Text))
+	}
+	for _, s := range shops {
+		if slices.Contains(cmd.Platforms, s.Platform) && !slices.Contains(c.Shops, s.ID) {
+			c.Shops = append(c.Shops, s.ID)
+		}
+	}
+	if err := b.channels.BindChatChannel(ctx, c); err != nil {
+		return b.errorReply(fmt.Errorf("bot: bind channel: %w", err))
+	}
+	return func(p *locales.Printer) Reply {
+		seen := p.T("scope.all", nil)
+		if len(c.Shops) > 0 {
+			seen = strings.Join(c.Shops, ", ")
+		}
+		return Reply{Text: p.T("channel.bound", map[string]any{
+			"Role": p.T("role."+strings.ReplaceAll(string(c.Role), "-", "_"), nil), "Lang": c.Lang, "Shops": seen})}
+	}
 }
 
 func (b *Bot) setLang(ctx context.Context, user string, lang locales.Lang) func(*locales.Printer) Reply {

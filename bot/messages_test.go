@@ -15,7 +15,7 @@ import (
 )
 
 // literalIDRE finds message ids written out in Go code.
-var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|slack)\.[a-z0-9_]+)"`)
+var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|slack|channel|role)\.[a-z0-9_]+)"`)
 
 // usedIDs returns every message id the code can ask for: those written out
 // in the sources, and those it builds from the catalog and the enums.
@@ -60,6 +60,9 @@ func usedIDs(t *testing.T) map[string]bool {
 	}
 	for _, a := range kpi.Areas {
 		used["area."+string(a)] = true
+	}
+	for _, r := range kpi.Roles {
+		used["role."+strings.ReplaceAll(string(r), "-", "_")] = true
 	}
 	for _, topic := range []Action{ActionList, ActionStatus, ActionLang} {
 		used["help."+string(topic)] = true

@@ -24,6 +24,7 @@ const (
 	ActionList   Action = "list"
 	ActionStatus Action = "status"
 	ActionLang   Action = "lang"
+	ActionBind   Action = "bind"
 )
 
 // Command is a parsed chat line.
@@ -31,8 +32,12 @@ type Command struct {
 	Action Action
 	Query  kpi.Query    // the metric, scope and periods; for status, the scope and period
 	Topic  string       // help: a command or metric id to explain
-	Lang   locales.Lang // lang: the language to keep
-	Notes  []Note       // what the parser corrected or ignored
+	Lang   locales.Lang // lang: the language to keep; bind: the channel's
+	Role   kpi.Role     // bind: the channel's role
+	// Shops and Platforms are what bind gives the channel to see.
+	Shops     []string
+	Platforms []kpi.Platform
+	Notes     []Note // what the parser corrected or ignored
 	// Written is the language the line's words belong to, when they all
 	// belong to one (返品率 is Japanese even without kana); empty otherwise.
 	Written locales.Lang
@@ -56,6 +61,7 @@ const (
 	tokVs
 	tokRangeSep
 	tokBad // a date or month that does not exist (2026-02-30)
+	tokRole
 )
 
 // token is one recognised piece of a line.
@@ -167,7 +173,9 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokVs}}
 		case id == "range_sep":
 			ph = phrase{tok: token{kind: tokRangeSep}}
-		case id == "help" || id == "list" || id == "status" || id == "lang":
+		case strings.HasPrefix(id, "role_"):
+			ph = phrase{tok: token{kind: tokRole, value: strings.ReplaceAll(strings.TrimPrefix(id, "role_"), "_", "-")}}
+		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind":
 			ph = phrase{tok: token{kind: tokCommand, value: id}}
 		default:
 			return nil, fmt.Errorf("bot: vocabulary: unknown word id %q", id)
@@ -646,6 +654,11 @@ func interpret(toks []token) (Command, error) {
 			afterVs = true
 		case tokLang:
 			cmd.Lang = locales.Lang(t.value)
+			if t.value == "bi" {
+				cmd.Lang = locales.Bilingual
+			}
+		case tokRole:
+			cmd.Role = kpi.Role(t.value)
 		case tokBad:
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.bad_period", map[string]any{"Text": t.value}, nil)
 		}
@@ -661,6 +674,18 @@ func interpret(toks []token) (Command, error) {
 	case ActionLang:
 		if cmd.Lang == "" {
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.lang_needs_language", nil, nil)
+		}
+		return cmd, nil
+	case ActionBind:
+		if cmd.Role == "" {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.bind_needs_role", nil, nil)
+		}
+		for _, s := range scopes {
+			if s.kind == tokShop {
+				cmd.Shops = append(cmd.Shops, s.value)
+			} else {
+				cmd.Platforms = append(cmd.Platforms, kpi.Platform(s.value))
+			}
 		}
 		return cmd, nil
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -278,7 +279,7 @@ func TestParsePhrasings(t *testing.T) {
 			continue
 		}
 		want := kpi.Query{Metric: tt.metric, Scope: tt.scope, Period: tt.period, Compare: tt.compare}
-		if cmd.Action != ActionMetric || cmd.Query != want {
+		if cmd.Action != ActionMetric || !reflect.DeepEqual(cmd.Query, want) {
 			t.Errorf("%q\n got %s %+v\nwant metric %+v", tt.text, cmd.Action, cmd.Query, want)
 		}
 	}

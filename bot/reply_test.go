@@ -147,7 +147,7 @@ func TestHandleErrorsInTheAskersLanguage(t *testing.T) {
 	failing := engineFunc(func(context.Context, kpi.Query) (*kpi.Result, error) {
 		return nil, errors.New("sqlite: disk I/O error at /secret/path")
 	})
-	b, err := New(failing, shopList(shops), nil, catalog(t), func() time.Time { return now }, nil)
+	b, err := New(failing, shopList(shops), nil, nil, catalog(t), func() time.Time { return now }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

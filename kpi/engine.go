@@ -3,6 +3,7 @@ package kpi
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -21,6 +22,9 @@ type Query struct {
 	Period Period // the zero Period asks for the metric's default
 	// Compare, when set, replaces the previous comparable period.
 	Compare Period
+	// Allowed, when set, are the only shops the asker may see: "all shops"
+	// means all of these, and naming another is refused.
+	Allowed []string
 }
 
 // Result is a metric over a period, beside the period before, with the
@@ -58,7 +62,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 	if !ok {
 		return nil, Errorf(NotFound, "error.unknown_metric", map[string]any{"Metric": q.Metric}, nil)
 	}
-	shops, err := e.shops(ctx, q.Scope)
+	shops, err := e.shops(ctx, q.Scope, q.Allowed)
 	if err != nil {
 		return nil, err
 	}
@@ -128,15 +132,19 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 	return r, nil
 }
 
-// shops returns the shops in scope, sorted by id.
-func (e *Engine) shops(ctx context.Context, sc Scope) ([]Shop, error) {
+// shops returns the shops in scope that the asker may see, sorted by id.
+func (e *Engine) shops(ctx context.Context, sc Scope, allowed []string) ([]Shop, error) {
+	if sc.Shop != "" && len(allowed) > 0 && !slices.Contains(allowed, sc.Shop) {
+		return nil, Errorf(Unauthorized, "error.shop_not_visible", map[string]any{"Shop": sc.Shop}, nil)
+	}
 	all, err := e.Store.Shops(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("engine: shops: %w", err)
 	}
 	var out []Shop
 	for _, s := range all {
-		if (sc.Shop == "" || s.ID == sc.Shop) && (sc.Platform == "" || s.Platform == sc.Platform) {
+		if (sc.Shop == "" || s.ID == sc.Shop) && (sc.Platform == "" || s.Platform == sc.Platform) &&
+			(len(allowed) == 0 || slices.Contains(allowed, s.ID)) {
 			out = append(out, s)
 		}
 	}

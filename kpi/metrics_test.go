@@ -371,3 +371,23 @@ func TestComputeAgainstAChosenPeriod(t *testing.T) {
 		}
 	}
 }
+
+func TestComputeWithinAllowedShops(t *testing.T) {
+	e := &Engine{Store: fixture(), Now: func() time.Time { return testNow }}
+	r, err := e.Compute(context.Background(), Query{Metric: "gmv", Period: day(11, 10), Allowed: []string{"b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// All shops the channel sees: only b's 6,000, not a's 15,000.
+	if r.Value.V != 6000 || len(r.Breakdown) != 1 || r.Breakdown[0].Shop.ID != "b" {
+		t.Errorf("value %v over %d shops", r.Value.V, len(r.Breakdown))
+	}
+	_, err = e.Compute(context.Background(), Query{Metric: "gmv", Scope: Scope{Shop: "a"}, Allowed: []string{"b"}})
+	if ErrorCode(err) != Unauthorized {
+		t.Errorf("a shop the channel may not see: %v", err)
+	}
+	_, err = e.Compute(context.Background(), Query{Metric: "gmv", Scope: Scope{Platform: Amazon}, Allowed: []string{"b"}})
+	if ErrorCode(err) != NotFound {
+		t.Errorf("a platform with none of the channel's shops: %v", err)
+	}
+}

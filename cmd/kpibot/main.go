@@ -99,7 +99,7 @@ func run(ctx context.Context, e env) int {
 		return fail(e.stderr, p, log, err)
 	}
 	defer store.Close()
-	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, text, e.now, log)
+	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

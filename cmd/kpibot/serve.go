@@ -118,7 +118,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			log.Error("close the store", "err", err)
 		}
 	}()
-	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, text, e.now, log)
+	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

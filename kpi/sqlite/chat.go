@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/kpibot/kpibot/kpi"
 )
 
 // UserLang returns the language user chose, or "" if they chose none.
@@ -43,4 +46,34 @@ func (s *Store) FirstSeen(ctx context.Context, key string) (bool, error) {
 		return false, fmt.Errorf("sqlite: remember event: %w", err)
 	}
 	return n == 1, nil
+}
+
+// ChatChannel returns the binding of a chat channel, if it has one.
+func (s *Store) ChatChannel(ctx context.Context, platform, id string) (kpi.ChatChannel, bool, error) {
+	c := kpi.ChatChannel{Platform: platform, ID: id}
+	var role, shops string
+	err := s.db.QueryRowContext(ctx, "SELECT role, lang, shops FROM chat_channels WHERE platform = ? AND id = ?",
+		platform, id).Scan(&role, &c.Lang, &shops)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kpi.ChatChannel{}, false, nil
+	}
+	if err != nil {
+		return kpi.ChatChannel{}, false, fmt.Errorf("sqlite: read chat channel: %w", err)
+	}
+	c.Role = kpi.Role(role)
+	if shops != "" {
+		c.Shops = strings.Split(shops, ",")
+	}
+	return c, true, nil
+}
+
+// BindChatChannel keeps a chat channel's role, language and shops.
+func (s *Store) BindChatChannel(ctx context.Context, c kpi.ChatChannel) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO chat_channels (platform, id, role, lang, shops) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (platform, id) DO UPDATE SET role = excluded.role, lang = excluded.lang, shops = excluded.shops`,
+		c.Platform, c.ID, string(c.Role), c.Lang, strings.Join(c.Shops, ","))
+	if err != nil {
+		return fmt.Errorf("sqlite: bind chat channel: %w", err)
+	}
+	return nil
 }
