@@ -117,7 +117,9 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 	switch c := req.Channel; {
 	case cmd.Action == ActionBind:
 		render = b.bind(ctx, req, cmd, shops)
-	case c != nil && c.Role == "":
+	case c != nil && c.Role == "" && (cmd.Action == ActionMetric || cmd.Action == ActionStatus):
+		// No numbers before an admin says who the channel is for; help,
+		// lists and languages show none and work anywhere.
 		render = func(p *locales.Printer) Reply {
 			return Reply{Text: p.T("channel.unbound", nil), Err: errors.New("bot: channel not bound")}
 		}

@@ -48,6 +48,9 @@ func TestChannels(t *testing.T) {
 	if r.Err == nil || !strings.Contains(r.Text, "/kpi チャンネル設定 本社 中国語") || len(asked) != 0 {
 		t.Fatalf("unbound channel: %q, %d queries", r.Text, len(asked))
 	}
+	if r := b.Handle(ctx, Request{Text: "/kpi help", Channel: unbound}); r.Err != nil || !strings.Contains(r.Text, "/kpi") {
+		t.Errorf("help in an unbound channel: %+v", r)
+	}
 	// Only an admin may bind it.
 	r = b.Handle(ctx, Request{Text: "/kpi bind shop team ja rakuten", Channel: unbound, IsAdmin: member})
 	if r.Err == nil || !strings.Contains(r.Text, "Only a workspace admin") || len(book) != 0 {

@@ -18,6 +18,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -30,6 +31,11 @@ type Answerer interface {
 // first time it sees key, also across restarts.
 type Deduper interface {
 	FirstSeen(ctx context.Context, key string) (bool, error)
+}
+
+// ChannelBook finds the binding of a chat channel; *sqlite.Store is one.
+type ChannelBook interface {
+	ChatChannel(ctx context.Context, platform, id string) (kpi.ChatChannel, bool, error)
 }
 
 // answerWithin is how long a slash command may take before it is
@@ -46,6 +52,7 @@ type Handler struct {
 	bot    Answerer
 	secret string
 	seen   Deduper
+	book   ChannelBook
 	poster *Poster
 	text   *locales.Catalog
 	hc     *http.Client
@@ -61,6 +68,7 @@ type Config struct {
 	Bot           Answerer
 	SigningSecret string
 	Seen          Deduper
+	Channels      ChannelBook      // nil: channels see every shop and need no binding
 	Poster        *Poster          // posts answers to events
 	Text          *locales.Catalog // for the notes the adapter adds itself
 	HTTP          *http.Client     // for response_url; http.DefaultClient if nil
@@ -70,7 +78,7 @@ type Config struct {
 
 // NewHandler returns a Handler.
 func NewHandler(c Config) *Handler {
-	h := &Handler{bot: c.Bot, secret: c.SigningSecret, seen: c.Seen, poster: c.Poster, text: c.Text,
+	h := &Handler{bot: c.Bot, secret: c.SigningSecret, seen: c.Seen, book: c.Channels, poster: c.Poster, text: c.Text,
 		hc: c.HTTP, now: c.Now, log: c.Log}
 	if h.hc == nil {
 		h.hc = http.DefaultClient
@@ -142,6 +150,10 @@ func (h *Handler) SlashCommand(form url.Values) map[string]any {
 		defer h.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 		defer cancel()
+		if err := h.where(ctx, &req, form.Get("channel_id"), form.Get("user_id")); err != nil {
+			done <- bot.Reply{Err: err, Text: h.text.Printer(locales.Guess(req.Text)).T("error.unavailable", nil)}
+			return
+		}
 		done <- h.bot.Handle(ctx, req)
 	}()
 	timer := time.NewTimer(answerWithin)
@@ -283,6 +295,10 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 		defer h.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 		defer cancel()
+		if err := h.where(ctx, &req, ev.Channel, ev.User); err != nil {
+			h.log.Error("slack: read channel binding", "err", err, "channel", ev.Channel)
+			return
+		}
 		reply := h.bot.Handle(ctx, req)
 		if err := h.poster.Post(ctx, ev.Channel, thread, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {
 			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)
@@ -312,6 +328,24 @@ func (h *Handler) interaction(w http.ResponseWriter, r *http.Request, body []byt
 		h.log.Info("slack: button", "action", a.ActionID, "user", cb.User.ID)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// where tells req which channel it came from, with the channel's binding,
+// and how to ask Slack whether the asker is a workspace admin.
+func (h *Handler) where(ctx context.Context, req *bot.Request, channel, user string) error {
+	if h.book == nil {
+		return nil
+	}
+	c, ok, err := h.book.ChatChannel(ctx, "slack", channel)
+	if err != nil {
+		return fmt.Errorf("slack: channel binding: %w", err)
+	}
+	if !ok {
+		c = kpi.ChatChannel{Platform: "slack", ID: channel}
+	}
+	req.Channel = &c
+	req.IsAdmin = func(ctx context.Context) (bool, error) { return h.poster.IsAdmin(ctx, user) }
+	return nil
 }
 
 func userKey(team, user string) string {

@@ -70,6 +70,11 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		f.posts = append(f.posts, r.PostForm)
 		fmt.Fprint(w, `{"ok":true,"channel":"C1","ts":"1700000000.000100"}`)
 	})
+	mux.HandleFunc("POST /api/users.info", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		admin := r.PostForm.Get("user") == "UADMIN"
+		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"is_admin":%v}}`, r.PostForm.Get("user"), admin)
+	})
 	mux.HandleFunc("POST /response", func(w http.ResponseWriter, r *http.Request) {
 		var msg map[string]any
 		json.NewDecoder(r.Body).Decode(&msg)
@@ -290,5 +295,46 @@ func TestPosterHonoursRetryAfter(t *testing.T) {
 	p.Post(context.Background(), "C2", "", nil, "other channel")
 	if len(slept) != 2 || slept[0] < time.Second || slept[1] != 0 {
 		t.Errorf("pacing waits %v", slept)
+	}
+}
+
+func TestChannelBindingReachesTheBot(t *testing.T) {
+	ctx := context.Background()
+	fake := newFakeSlack(t)
+	st := store(t, filepath.Join(t.TempDir(), "k.db"))
+	hq := kpi.ChatChannel{Platform: "slack", ID: "C1", Role: kpi.RoleHQ, Lang: "zh", Shops: []string{"rakuten"}}
+	if err := st.BindChatChannel(ctx, hq); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []bot.Request
+	a := &answerFunc{f: func(req bot.Request) bot.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, req)
+		return bot.Reply{Text: "ok", Lang: locales.English}
+	}}
+	h, mux := newTestHandler(t, a, fake, st)
+	h.book = st
+	form := func(channel, user string) string {
+		return url.Values{"text": {"returns"}, "team_id": {"T1"}, "user_id": {user}, "channel_id": {channel},
+			"response_url": {fake.URL + "/response"}}.Encode()
+	}
+	serve(mux, signedRequest("/slack/commands", form("C1", "UADMIN"), 0, secret))
+	serve(mux, signedRequest("/slack/commands", form("C9", "U2"), 0, secret))
+	h.Wait()
+	if len(got) != 2 {
+		t.Fatalf("%d requests", len(got))
+	}
+	if c := got[0].Channel; c == nil || c.Role != kpi.RoleHQ || c.Lang != "zh" || strings.Join(c.Shops, ",") != "rakuten" {
+		t.Errorf("bound channel reached the bot as %+v", c)
+	}
+	if c := got[1].Channel; c == nil || c.Role != "" || c.ID != "C9" || c.Platform != "slack" {
+		t.Errorf("unbound channel reached the bot as %+v", c)
+	}
+	for i, want := range []bool{true, false} {
+		if admin, err := got[i].IsAdmin(ctx); err != nil || admin != want {
+			t.Errorf("request %d: admin %v, %v; want %v", i, admin, err, want)
+		}
 	}
 }

@@ -112,3 +112,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// IsAdmin asks Slack whether user is an admin or an owner of the workspace.
+func (p *Poster) IsAdmin(ctx context.Context, user string) (bool, error) {
+	u, err := p.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		return false, fmt.Errorf("slack: users.info: %w", err)
+	}
+	return u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, nil
+}

@@ -134,6 +134,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			Bot:           b,
 			SigningSecret: sl.signingSecret,
 			Seen:          store,
+			Channels:      store,
 			Poster:        slack.NewPoster(sl.botToken, sl.apiURL),
 			Text:          text,
 			Now:           e.now,
