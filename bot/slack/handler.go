@@ -141,15 +141,16 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 // SlashCommand answers a /kpi form, over HTTP or Socket Mode: it returns the
 // message when the answer is ready within answerWithin, else nil, and the
 // answer goes to the form's response_url when it is ready.
-func (h *Handler) SlashCommand(form url.Values) map[string]any {
+func (h *Handler) SlashCommand(form url.Values) *Message {
 	req := bot.Request{Text: form.Get("text"), User: userKey(form.Get("team_id"), form.Get("user_id"))}
 	responseURL := form.Get("response_url")
 	done := make(chan bot.Reply, 1)
 	h.work.Add(1)
 	go func() {
 		defer h.work.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		defer cancel()
+		// No deadline of its own: a second timer per request showed up as a
+		// tenth of a busy handler's time, and the store bounds its waits.
+		ctx := context.Background()
 		if err := h.where(ctx, &req, form.Get("channel_id"), form.Get("user_id")); err != nil {
 			done <- bot.Reply{Err: err, Text: h.text.Printer(locales.Guess(req.Text)).T("error.unavailable", nil)}
 			return
@@ -174,18 +175,22 @@ func (h *Handler) SlashCommand(form url.Values) map[string]any {
 	}
 }
 
+// Message is a reply as Slack takes it from a slash command, its
+// response_url or a Socket Mode acknowledgement.
+type Message struct {
+	ResponseType string           `json:"response_type"` // in_channel, or ephemeral for the asker alone
+	Text         string           `json:"text"`          // for notifications
+	Blocks       []slackapi.Block `json:"blocks"`
+}
+
 // message is the JSON Slack wants for a reply: visible to the channel, or
 // to the asker alone when it reports an error.
-func (h *Handler) message(reply bot.Reply) map[string]any {
+func (h *Handler) message(reply bot.Reply) *Message {
 	kind := "in_channel"
 	if reply.Err != nil {
 		kind = "ephemeral"
 	}
-	return map[string]any{
-		"response_type": kind,
-		"text":          FallbackText(reply),
-		"blocks":        Blocks(reply, h.more(reply.Lang)),
-	}
+	return &Message{ResponseType: kind, Text: FallbackText(reply), Blocks: Blocks(reply, h.more(reply.Lang))}
 }
 
 // more says, in the reply's language, how many lines a long reply left out.
@@ -196,7 +201,7 @@ func (h *Handler) more(lang locales.Lang) func(int) string {
 }
 
 // respond posts a message to a slash command's response_url.
-func (h *Handler) respond(responseURL string, msg map[string]any) error {
+func (h *Handler) respond(responseURL string, msg *Message) error {
 	if !strings.HasPrefix(responseURL, "https://") && !strings.HasPrefix(responseURL, "http://") {
 		return fmt.Errorf("slack: bad response_url %q", responseURL)
 	}
@@ -300,7 +305,11 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 			return
 		}
 		reply := h.bot.Handle(ctx, req)
-		if err := h.poster.Post(ctx, ev.Channel, thread, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {
+		to := "" // the channel; an error goes to the asker alone
+		if reply.Err != nil {
+			to = ev.User
+		}
+		if err := h.poster.Post(ctx, ev.Channel, thread, to, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {
 			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)
 		}
 	}()

@@ -50,6 +50,7 @@ type fakeSlack struct {
 	*httptest.Server
 	mu        sync.Mutex
 	posts     []url.Values // chat.postMessage forms
+	ephemeral []url.Values // chat.postEphemeral forms
 	responses []map[string]any
 	limited   int // answer this many posts with 429 first
 }
@@ -69,6 +70,13 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		r.ParseForm()
 		f.posts = append(f.posts, r.PostForm)
 		fmt.Fprint(w, `{"ok":true,"channel":"C1","ts":"1700000000.000100"}`)
+	})
+	mux.HandleFunc("POST /api/chat.postEphemeral", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		f.mu.Lock()
+		f.ephemeral = append(f.ephemeral, r.PostForm)
+		f.mu.Unlock()
+		fmt.Fprint(w, `{"ok":true,"message_ts":"1700000000.000200"}`)
 	})
 	mux.HandleFunc("POST /api/users.info", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
@@ -279,7 +287,7 @@ func TestPosterHonoursRetryAfter(t *testing.T) {
 	p.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	now := clock
 	p.now = func() time.Time { return now }
-	if err := p.Post(context.Background(), "C1", "", nil, "hello"); err != nil {
+	if err := p.Post(context.Background(), "C1", "", "", nil, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if posts, _ := fake.counts(); posts != 1 {
@@ -291,8 +299,8 @@ func TestPosterHonoursRetryAfter(t *testing.T) {
 	}
 	// A second message to the same channel within the second waits its turn.
 	slept = nil
-	p.Post(context.Background(), "C1", "", nil, "again")
-	p.Post(context.Background(), "C2", "", nil, "other channel")
+	p.Post(context.Background(), "C1", "", "", nil, "again")
+	p.Post(context.Background(), "C2", "", "", nil, "other channel")
 	if len(slept) != 2 || slept[0] < time.Second || slept[1] != 0 {
 		t.Errorf("pacing waits %v", slept)
 	}
@@ -336,5 +344,21 @@ func TestChannelBindingReachesTheBot(t *testing.T) {
 		if admin, err := got[i].IsAdmin(ctx); err != nil || admin != want {
 			t.Errorf("request %d: admin %v, %v; want %v", i, admin, err, want)
 		}
+	}
+}
+
+func TestEventErrorsGoToTheAskerAlone(t *testing.T) {
+	fake := newFakeSlack(t)
+	failing := &answerFunc{f: func(bot.Request) bot.Reply {
+		return bot.Reply{Text: "「nope」を理解できませんでした", Err: fmt.Errorf("not understood"), Lang: locales.Japanese}
+	}}
+	h, mux := newTestHandler(t, failing, fake, store(t, filepath.Join(t.TempDir(), "k.db")))
+	serve(mux, signedRequest("/slack/events", eventBody("Ev09", "app_mention", "<@UBOT> nope"), 0, secret))
+	h.Wait()
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.posts) != 0 || len(fake.ephemeral) != 1 || fake.ephemeral[0].Get("user") != "U1" ||
+		!strings.Contains(fake.ephemeral[0].Get("text"), "理解できませんでした") {
+		t.Errorf("posts %v, ephemeral %v", fake.posts, fake.ephemeral)
 	}
 }

@@ -39,8 +39,8 @@ func NewPoster(token, apiURL string) *Poster {
 }
 
 // Post posts blocks, with text for notifications, to channel, in thread if
-// it is set.
-func (p *Poster) Post(ctx context.Context, channel, thread string, blocks []slackapi.Block, text string) error {
+// it is set; to user alone if user is set (an ephemeral message).
+func (p *Poster) Post(ctx context.Context, channel, thread, user string, blocks []slackapi.Block, text string) error {
 	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(text, false)}
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
@@ -50,7 +50,11 @@ func (p *Poster) Post(ctx context.Context, channel, thread string, blocks []slac
 		if err = p.sleep(ctx, p.wait(channel)); err != nil {
 			return err
 		}
-		_, _, err = p.api.PostMessageContext(ctx, channel, opts...)
+		if user != "" {
+			_, err = p.api.PostEphemeralContext(ctx, channel, user, opts...)
+		} else {
+			_, _, err = p.api.PostMessageContext(ctx, channel, opts...)
+		}
 		var limited *slackapi.RateLimitedError
 		switch {
 		case err == nil:
