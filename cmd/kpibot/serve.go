@@ -26,8 +26,6 @@ const shutdownTimeout = 10 * time.Second
 
 // runSocketMode runs Slack's Socket Mode for h until ctx ends; tests replace
 // it.
-//
-// SOCKET MODE CALL SITE: the only place that calls (*slack.Handler).RunSocketMode.
 var runSocketMode = func(ctx context.Context, h *slack.Handler, appToken, botToken, apiURL string) error {
 	return h.RunSocketMode(ctx, appToken, botToken, apiURL)
 }
