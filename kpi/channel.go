@@ -1,9 +1,6 @@
 package kpi
 
-import (
-	"context"
-	"slices"
-)
+import "context"
 
 // Role is what a chat channel is for.
 type Role string
@@ -26,11 +23,6 @@ type ChatChannel struct {
 	Role     Role
 	Lang     string   // zh, ja, en or zh+ja
 	Shops    []string // the shops it may see; empty for every shop
-}
-
-// Sees reports whether the channel may see shop.
-func (c ChatChannel) Sees(shop string) bool {
-	return len(c.Shops) == 0 || slices.Contains(c.Shops, shop)
 }
 
 // ChatChannels keeps the channels' bindings.

@@ -107,26 +107,10 @@ type Facts struct {
 	Dists  [numDists]Dist
 }
 
-// Add adds o into f: counters and distributions sum, gauges take the later day.
-func (f *Facts) Add(o *Facts) {
-	for i := range f.Count {
-		f.Count[i] += o.Count[i]
-	}
-	for i := range f.Peaks {
-		f.Peaks[i] = max(f.Peaks[i], o.Peaks[i])
-	}
-	for i := range f.Dists {
-		f.Dists[i].Merge(&o.Dists[i])
-	}
-	if o.Day > f.Day {
-		f.Day = o.Day
-		f.Gauges = o.Gauges
-	}
-}
-
-// Sum returns the facts of many days added up, as Add over each would, but
-// merges each distribution once: a dense count per bucket instead of a merge
-// per day, which for a month of a busy shop is several times faster.
+// Sum returns the facts of many days added up: counters and distributions
+// sum, peaks keep the highest day, gauges the latest. Each distribution is
+// merged once, a dense count per bucket rather than a merge per day, which
+// for a month of a busy shop is several times faster.
 func Sum(days []*Facts) Facts {
 	var out Facts
 	for _, f := range days {
@@ -175,8 +159,8 @@ func sumDist(days []*Facts, id DistID) Dist {
 	return d
 }
 
-// AddShop adds the facts of another shop over the same window: like Add,
-// but the gauges of different shops sum. Peaks keep the highest shop, since
+// AddShop adds the facts of another shop over the same window: counters,
+// distributions and the gauges of different shops sum. Peaks keep the highest shop, since
 // a target such as "at most 2 negative reviews a day" holds per shop.
 func (f *Facts) AddShop(o *Facts) {
 	for i := range f.Count {

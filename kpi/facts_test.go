@@ -47,10 +47,11 @@ func TestDistQuantiles(t *testing.T) {
 func TestFactsEncoding(t *testing.T) {
 	recs := fixture().records("a")
 	from, to := NewDate(2026, 11, 1), NewDate(2026, 11, 29)
-	var sum Facts
+	var days []*Facts
 	for _, f := range BuildFacts(recs, from, to, testNow, DefaultHours) {
-		sum.Add(f)
+		days = append(days, f)
 	}
+	sum := Sum(days)
 	data, err := sum.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +71,11 @@ func TestFactsEncoding(t *testing.T) {
 	}
 }
 
-func TestAddKeepsLatestGauge(t *testing.T) {
-	var a, b, sum Facts
+func TestSumKeepsLatestGauge(t *testing.T) {
+	var a, b Facts
 	a.Day, a.Gauges[OnHand], a.Peaks[NegativeReviewsPeakDay] = 10, 100, 3
 	b.Day, b.Gauges[OnHand], b.Peaks[NegativeReviewsPeakDay] = 11, 90, 1
-	sum.Add(&b)
-	sum.Add(&a)
+	sum := Sum([]*Facts{&b, &a})
 	if sum.Gauges[OnHand] != 90 || sum.Peaks[NegativeReviewsPeakDay] != 3 {
 		t.Errorf("over days: on hand %d peak %d, want 90 and 3", sum.Gauges[OnHand], sum.Peaks[NegativeReviewsPeakDay])
 	}
@@ -171,17 +171,29 @@ func TestBatchValidate(t *testing.T) {
 	}
 }
 
-func TestSumEqualsAdd(t *testing.T) {
+func TestSum(t *testing.T) {
 	recs := fixture().records("a")
 	days := BuildFacts(recs, NewDate(2026, 11, 1), NewDate(2026, 11, 29), testNow, DefaultHours)
 	var list []*Facts
-	var added Facts
+	var want Facts // summed field by field, distributions merged day by day
 	for d := NewDate(2026, 11, 1); d < NewDate(2026, 11, 29); d++ {
-		list = append(list, days[d])
-		added.Add(days[d])
+		f := days[d]
+		list = append(list, f)
+		for i := range want.Count {
+			want.Count[i] += f.Count[i]
+		}
+		for i := range want.Peaks {
+			want.Peaks[i] = max(want.Peaks[i], f.Peaks[i])
+		}
+		for i := range want.Dists {
+			want.Dists[i].Merge(&f.Dists[i])
+		}
+		if f.Day != 0 {
+			want.Day, want.Gauges = f.Day, f.Gauges
+		}
 	}
-	if got := Sum(list); !reflect.DeepEqual(got, added) {
-		t.Errorf("Sum differs from Add:\n%+v\n%+v", got, added)
+	if got := Sum(list); !reflect.DeepEqual(got, want) {
+		t.Errorf("Sum differs:\n%+v\n%+v", got, want)
 	}
 	if got := Sum(nil); !reflect.DeepEqual(got, Facts{}) {
 		t.Errorf("Sum of nothing = %+v", got)

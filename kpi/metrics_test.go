@@ -31,14 +31,14 @@ func (m *memStore) Facts(_ context.Context, q FactQuery) (map[string]*Facts, err
 	from, to := q.From, q.To
 	for _, id := range q.Shops {
 		recs := m.records(id)
-		total := &Facts{}
+		var days []*Facts
 		for _, f := range BuildFacts(recs, from, to, testNow, DefaultHours) {
-			total.Add(f)
+			days = append(days, f)
 		}
 		cat := CatalogFacts(ofShop(m.b.Listings, id, func(x Listing) string { return x.Shop }),
 			ofShop(m.b.Competitors, id, func(x CompetitorObservation) string { return x.Shop }), from, to)
-		total.Add(&cat)
-		out[id] = total
+		total := Sum(append(days, &cat))
+		out[id] = &total
 	}
 	return out, nil
 }

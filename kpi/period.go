@@ -99,9 +99,6 @@ type Period struct {
 // Days returns the number of days in p.
 func (p Period) Days() int { return int(p.To - p.From) }
 
-// Contains reports whether d is in p.
-func (p Period) Contains(d Date) bool { return d >= p.From && d < p.To }
-
 // Last returns the last day of p.
 func (p Period) Last() Date { return p.To - 1 }
 

@@ -325,11 +325,10 @@ func splitEscaped(s string, n int) (head, rest string) {
 // clip escapes s and, when that is longer than n characters, cuts it with
 // "…" to n.
 func clip(s string, n int) string {
-	head, rest := splitEscaped(s, n)
-	if rest == "" {
+	if _, rest := splitEscaped(s, n); rest == "" {
 		return escape(s)
 	}
-	head, _ = splitEscaped(s, n-1)
+	head, _ := splitEscaped(s, n-1)
 	return escape(head) + "…"
 }
 

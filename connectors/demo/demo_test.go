@@ -125,29 +125,28 @@ func (s *seeded) facts(t *testing.T, shop string, from, to kpi.Date) *kpi.Facts 
 	if d == nil {
 		t.Fatalf("no shop %q", shop)
 	}
-	var f kpi.Facts
+	var days []*kpi.Facts
 	for day := from; day < to; day++ {
 		if day >= s.first() && day <= s.today {
-			f.Add(d.daily[day])
+			days = append(days, d.daily[day])
 		}
 	}
 	c := kpi.CatalogFacts(d.listings, d.seen, from, to)
-	f.Add(&c)
+	f := kpi.Sum(append(days, &c))
 	return &f
 }
 
 // days sums a shop's daily facts over the days of [from, to) that keep,
 // without catalog facts, and counts those days.
 func (s *seeded) days(shop string, from, to kpi.Date, keep func(kpi.Date) bool) (*kpi.Facts, int) {
-	var f kpi.Facts
-	n := 0
+	var days []*kpi.Facts
 	for d := max(from, s.first()); d < to && d <= s.today; d++ {
 		if keep(d) {
-			f.Add(s.shops[shop].daily[d])
-			n++
+			days = append(days, s.shops[shop].daily[d])
 		}
 	}
-	return &f, n
+	f := kpi.Sum(days)
+	return &f, len(days)
 }
 
 func ratio(f *kpi.Facts, num, den kpi.Counter) float64 {

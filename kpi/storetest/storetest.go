@@ -399,12 +399,12 @@ func testMatchesBuildFacts(t *testing.T, open opener) {
 		Inventory: b.Inventory, Inbound: b.Inbound, Ads: b.Ads, Customs: b.Customs, Tickets: b.Tickets,
 		AgentShifts: b.AgentShifts}
 	want := func(from, to kpi.Date) *kpi.Facts {
-		var f kpi.Facts
+		var days []*kpi.Facts
 		for _, day := range kpi.BuildFacts(recs, from, to, now, kpi.DefaultHours) {
-			f.Add(day)
+			days = append(days, day)
 		}
 		cat := kpi.CatalogFacts(b.Listings, b.Competitors, from, to)
-		f.Add(&cat)
+		f := kpi.Sum(append(days, &cat))
 		return &f
 	}
 	// Parts first, so that the whole window mixes stored and missing days.
