@@ -11,7 +11,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/locales"
 )
 
 // literalIDRE finds message ids written out in Go code.
@@ -117,14 +116,7 @@ func TestMessageIDs(t *testing.T) {
 		}
 	}
 	// The vocabulary has every word the parser expects.
-	c, err := locales.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := c.Vocabulary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := vocabulary(t)
 	for _, id := range []string{"today", "yesterday", "this_week", "last_week", "this_month", "last_month", "help", "list", "status", "lang", "vs"} {
 		if len(v.Words[id]) < 3 {
 			t.Errorf("the vocabulary has %d phrases for %s", len(v.Words[id]), id)

@@ -28,15 +28,8 @@ var (
 
 func testParser(t testing.TB) *Parser {
 	parserOnce.Do(func() {
-		c, err := locales.Load()
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := c.Vocabulary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if parser, err = NewParser(v); err != nil {
+		var err error
+		if parser, err = NewParser(vocabulary(t)); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -18,13 +18,22 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func catalog(t *testing.T) *locales.Catalog {
+func catalog(t testing.TB) *locales.Catalog {
 	t.Helper()
 	c, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func vocabulary(t testing.TB) locales.Vocabulary {
+	t.Helper()
+	v, err := catalog(t).Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // golden compares got with testdata/name, or rewrites it with -update.

@@ -67,7 +67,7 @@ func run(ctx context.Context, e env) int {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
-	langFlag := fs.String("lang", "", "zh, ja or en")
+	langFlag := fs.String("lang", "", "zh, ja, en or zh+ja")
 	if cmd != "demo" && cmd != "ask" {
 		fmt.Fprintln(e.stderr, p.T("cli.unknown_command", map[string]any{"Command": cmd}))
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
