@@ -309,10 +309,12 @@ func (b *Bot) errorReply(err error) func(*locales.Printer) Reply {
 		return func(p *locales.Printer) Reply { return Reply{Text: p.T("error.unavailable", nil), Err: err} }
 	}
 	return func(p *locales.Printer) Reply {
-		args := e.Args
-		if a, ok := args["A"].(string); ok { // two metrics: name them in the asker's language
-			bb, _ := args["B"].(string)
-			args = map[string]any{"A": p.T("metric."+a+".name", nil), "B": p.T("metric."+bb+".name", nil)}
+		args := make(map[string]any, len(e.Args))
+		for k, v := range e.Args {
+			if id, ok := v.(metricID); ok { // a metric is named in the asker's language
+				v = p.T("metric."+string(id)+".name", nil)
+			}
+			args[k] = v
 		}
 		return Reply{Text: p.T(e.Key, args), Err: err}
 	}

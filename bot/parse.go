@@ -43,6 +43,10 @@ type Command struct {
 	Written locales.Lang
 }
 
+// metricID is a metric id in an error's arguments, which the reply names in
+// the asker's language.
+type metricID string
+
 // Note is a remark on how a line was read, as a locale message.
 type Note struct {
 	Key  string
@@ -690,7 +694,7 @@ func interpret(toks []token) (Command, error) {
 		return cmd, nil
 	}
 	if len(metrics) > 1 {
-		return Command{}, kpi.Errorf(kpi.Invalid, "error.two_metrics", map[string]any{"A": metrics[0].value, "B": metrics[1].value}, nil)
+		return Command{}, kpi.Errorf(kpi.Invalid, "error.two_metrics", map[string]any{"A": metricID(metrics[0].value), "B": metricID(metrics[1].value)}, nil)
 	}
 	if len(scopes) > 1 {
 		return Command{}, kpi.Errorf(kpi.Invalid, "error.two_scopes", nil, nil)

@@ -167,6 +167,7 @@ func TestHandleErrorsInTheAskersLanguage(t *testing.T) {
 	}{
 		{locales.Japanese, "/kpi nope", "「/kpi nope」を理解できませんでした"},
 		{locales.Chinese, "/kpi nope", "没能理解“/kpi nope”"},
+		{locales.Chinese, "/kpi 销售额 acos", "销售额 还是 广告销售成本比"},
 		{locales.English, "/kpi gmv 2026-13", `I can't read the period "2026-13"`},
 		{locales.Japanese, "/kpi gmv", "システムで問題が発生しました"},
 	}
