@@ -57,9 +57,9 @@ func (l Lang) tag() string {
 	return string(l)
 }
 
-// Catalog is the loaded message files.
+// Catalog is the loaded message files, with a printer for each language.
 type Catalog struct {
-	bundle *i18n.Bundle
+	printers map[Lang]*Printer
 }
 
 // Load parses the embedded message files.
@@ -72,7 +72,11 @@ func Load() (*Catalog, error) {
 			return nil, fmt.Errorf("locales: %s: %w", name, err)
 		}
 	}
-	return &Catalog{bundle: b}, nil
+	c := &Catalog{printers: make(map[Lang]*Printer, len(Langs))}
+	for _, l := range Langs {
+		c.printers[l] = &Printer{Lang: l, loc: i18n.NewLocalizer(b, l.tag(), "en")}
+	}
+	return c, nil
 }
 
 // Printer returns the localizer for one language; unknown languages read
@@ -81,14 +85,16 @@ func Load() (*Catalog, error) {
 func (c *Catalog) Printer(lang Lang) *Printer {
 	switch l, ok := ParseLang(string(lang)); {
 	case !ok:
-		lang = English
+		return c.printers[English]
 	case l == Bilingual:
-		lang = Chinese
+		return c.printers[Chinese]
+	default:
+		return c.printers[l]
 	}
-	return &Printer{Lang: lang, loc: i18n.NewLocalizer(c.bundle, lang.tag(), "en")}
 }
 
-// Printer localizes messages into one language.
+// Printer localizes messages into one language; it is safe for concurrent
+// use.
 type Printer struct {
 	Lang Lang
 	loc  *i18n.Localizer

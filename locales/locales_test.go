@@ -76,6 +76,11 @@ func TestPrinterLocalizes(t *testing.T) {
 		{Lang("fr"), "scope.all", nil, "all shops"},
 		{English, "no.such.message", nil, "no.such.message"},
 	}
+	for in, want := range map[Lang]Lang{"ja-JP": Japanese, "zh-CN": Chinese, Bilingual: Chinese, "fr": English} {
+		if got := c.Printer(in).Lang; got != want {
+			t.Errorf("Printer(%q).Lang = %q, want %q", in, got, want)
+		}
+	}
 	for _, tt := range tests {
 		if got := c.Printer(tt.lang).T(tt.id, tt.data); got != tt.want {
 			t.Errorf("%s %s = %q, want %q", tt.lang, tt.id, got, tt.want)
