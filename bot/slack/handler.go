@@ -281,6 +281,13 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 	if !wanted || ev.BotID != "" || ev.Subtype != "" || env.EventID == "" {
 		return "", nil // not for us, or our own message
 	}
+	// Read the channel's binding before remembering the event: a failure
+	// then makes Slack send it again instead of losing the answer.
+	req := bot.Request{Text: ev.Text, User: userKey(env.TeamID, ev.User)}
+	if err := h.where(ctx, &req, ev.Channel, ev.User); err != nil {
+		h.log.Error("slack: read channel binding", "err", err, "channel", ev.Channel)
+		return "", err
+	}
 	first, err := h.seen.FirstSeen(ctx, "slack:"+env.EventID)
 	if err != nil {
 		h.log.Error("slack: remember event", "err", err)
@@ -294,16 +301,11 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 	if thread == "" && ev.Type == "app_mention" {
 		thread = ev.TS // answer a mention in its thread
 	}
-	req := bot.Request{Text: ev.Text, User: userKey(env.TeamID, ev.User)}
 	h.work.Add(1)
 	go func() {
 		defer h.work.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 		defer cancel()
-		if err := h.where(ctx, &req, ev.Channel, ev.User); err != nil {
-			h.log.Error("slack: read channel binding", "err", err, "channel", ev.Channel)
-			return
-		}
 		reply := h.bot.Handle(ctx, req)
 		to := "" // the channel; an error goes to the asker alone
 		if reply.Err != nil {
