@@ -4,6 +4,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,12 +33,19 @@ type Prefs interface {
 	SetUserLang(ctx context.Context, user, lang string) error
 }
 
+// Channels keeps the chat channels' bindings and the one-time codes that
+// bind them; *sqlite.Store is one.
+type Channels interface {
+	kpi.ChatChannels
+	kpi.BindCodes
+}
+
 // Bot answers chat lines.
 type Bot struct {
 	engine   Computer
 	shops    ShopLister
 	prefs    Prefs
-	channels kpi.ChatChannels
+	channels Channels
 	text     *locales.Catalog
 	parser   *Parser
 	now      func() time.Time
@@ -46,7 +54,7 @@ type Bot struct {
 
 // New returns a bot; prefs may be nil, and then nobody can keep a language;
 // channels may be nil, and then no chat channel can be bound.
-func New(engine Computer, shops ShopLister, prefs Prefs, channels kpi.ChatChannels, text *locales.Catalog, now func() time.Time, log *slog.Logger) (*Bot, error) {
+func New(engine Computer, shops ShopLister, prefs Prefs, channels Channels, text *locales.Catalog, now func() time.Time, log *slog.Logger) (*Bot, error) {
 	v, err := text.Vocabulary()
 	if err != nil {
 		return nil, err
@@ -70,7 +78,9 @@ type Request struct {
 	// where there is none (the console). A channel with no Role is not bound
 	// yet: it gets a setup hint, and only a bind command works there.
 	Channel *kpi.ChatChannel
-	// IsAdmin tells whether the asker may bind the channel; nil: nobody may.
+	// IsAdmin tells whether the asker may bind the channel or make a bind
+	// code; nil where there are no admins to ask (LINE, the console): there
+	// a chat binds only with a code, which needs no admin.
 	IsAdmin func(ctx context.Context) (bool, error)
 }
 
@@ -117,11 +127,17 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 	switch c := req.Channel; {
 	case cmd.Action == ActionBind:
 		render = b.bind(ctx, req, cmd, shops)
+	case cmd.Action == ActionBindCode:
+		render = b.bindCode(ctx, req, cmd, shops)
 	case c != nil && c.Role == "" && (cmd.Action == ActionMetric || cmd.Action == ActionStatus):
 		// No numbers before an admin says who the channel is for; help,
 		// lists and languages show none and work anywhere.
+		hint := "channel.unbound"
+		if req.IsAdmin == nil {
+			hint = "channel.unbound_code" // no admins here: only a code binds
+		}
 		render = func(p *locales.Printer) Reply {
-			return Reply{Text: p.T("channel.unbound", nil), Err: errors.New("bot: channel not bound")}
+			return Reply{Text: p.T(hint, nil), Err: errors.New("bot: channel not bound")}
 		}
 	default:
 		if c != nil {
@@ -173,44 +189,104 @@ func (b *Bot) answer(ctx context.Context, req Request, cmd Command) func(*locale
 }
 
 // bind gives the request's channel a role, a language and the shops it
-// may see; only a workspace admin may.
+// may see; only a workspace admin may, or anyone with a bind code.
 func (b *Bot) bind(ctx context.Context, req Request, cmd Command, shops []kpi.Shop) func(*locales.Printer) Reply {
 	if b.channels == nil || req.Channel == nil {
 		return b.errorReply(kpi.Errorf(kpi.Invalid, "error.bind_unavailable", nil, nil))
 	}
-	admin := false
-	if req.IsAdmin != nil {
-		var err error
-		if admin, err = req.IsAdmin(ctx); err != nil {
-			return b.errorReply(fmt.Errorf("bot: is the asker an admin: %w", err))
-		}
+	if cmd.Code != "" {
+		return b.bindWithCode(ctx, *req.Channel, cmd.Code)
+	}
+	if err := b.mustBeAdmin(ctx, req); err != nil {
+		return b.errorReply(err)
+	}
+	c := binding(req, cmd, shops)
+	c.Platform, c.ID = req.Channel.Platform, req.Channel.ID
+	if err := b.channels.BindChatChannel(ctx, c); err != nil {
+		return b.errorReply(fmt.Errorf("bot: bind channel: %w", err))
+	}
+	return bound(c)
+}
+
+// bindWithCode binds channel as a one-time code says; the code is the
+// proof, and nobody is asked whether they are an admin.
+func (b *Bot) bindWithCode(ctx context.Context, channel kpi.ChatChannel, code string) func(*locales.Printer) Reply {
+	bc, err := b.channels.UseBindCode(ctx, hashBindCode(code), b.now())
+	if err != nil {
+		b.log.Warn("bind code refused", "platform", channel.Platform, "channel", channel.ID, "err", err)
+		return b.errorReply(fmt.Errorf("bot: use bind code: %w", err))
+	}
+	c := bc.Channel
+	c.Platform, c.ID = channel.Platform, channel.ID
+	if err := b.channels.BindChatChannel(ctx, c); err != nil {
+		return b.errorReply(fmt.Errorf("bot: bind channel with a code: %w", err))
+	}
+	b.log.Info("channel bound with a code", "platform", c.Platform, "channel", c.ID, "role", c.Role)
+	return bound(c)
+}
+
+// bindCode makes a one-time code that binds a channel elsewhere (a LINE
+// chat, where nobody can be asked whether they are an admin); only a
+// workspace admin may.
+func (b *Bot) bindCode(ctx context.Context, req Request, cmd Command, shops []kpi.Shop) func(*locales.Printer) Reply {
+	if b.channels == nil {
+		return b.errorReply(kpi.Errorf(kpi.Invalid, "error.bind_unavailable", nil, nil))
+	}
+	if err := b.mustBeAdmin(ctx, req); err != nil {
+		return b.errorReply(err)
+	}
+	code, bc, err := NewBindCode(ctx, b.channels, binding(req, cmd, shops), b.now())
+	if err != nil {
+		return b.errorReply(err)
+	}
+	return func(p *locales.Printer) Reply { return BindCodeReply(p, code, bc) }
+}
+
+// mustBeAdmin returns an Unauthorized error unless the asker is an admin.
+func (b *Bot) mustBeAdmin(ctx context.Context, req Request) error {
+	if req.IsAdmin == nil {
+		return kpi.Errorf(kpi.Unauthorized, "error.bind_needs_code", nil, nil)
+	}
+	admin, err := req.IsAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("bot: is the asker an admin: %w", err)
 	}
 	if !admin {
-		return b.errorReply(kpi.Errorf(kpi.Unauthorized, "error.bind_admin_only", nil, nil))
+		return kpi.Errorf(kpi.Unauthorized, "error.bind_admin_only", nil, nil)
 	}
-	c := kpi.ChatChannel{Platform: req.Channel.Platform, ID: req.Channel.ID, Role: cmd.Role, Lang: string(cmd.Lang), Shops: cmd.Shops}
-	if c.Lang == "" {
-		c.Lang = map[kpi.Role]string{kpi.RoleHQ: string(locales.Chinese), kpi.RoleJPSupport: string(locales.Japanese)}[c.Role]
-	}
-	if c.Lang == "" {
-		c.Lang = string(locales.Guess(req.Text))
-	}
+	return nil
+}
+
+// binding is the role, the language and the shops a bind or bind_code
+// command asks for: the language by default the role's, else the one the
+// line is written in; a platform stands for its shops.
+func binding(req Request, cmd Command, shops []kpi.Shop) kpi.ChatChannel {
+	c := kpi.ChatChannel{Role: cmd.Role, Lang: cmp.Or(string(cmd.Lang), cmd.Role.Lang(), string(locales.Guess(req.Text))), Shops: cmd.Shops}
 	for _, s := range shops {
 		if slices.Contains(cmd.Platforms, s.Platform) && !slices.Contains(c.Shops, s.ID) {
 			c.Shops = append(c.Shops, s.ID)
 		}
 	}
-	if err := b.channels.BindChatChannel(ctx, c); err != nil {
-		return b.errorReply(fmt.Errorf("bot: bind channel: %w", err))
-	}
+	return c
+}
+
+// bound says that c is bound.
+func bound(c kpi.ChatChannel) func(*locales.Printer) Reply {
 	return func(p *locales.Printer) Reply {
-		seen := p.T("scope.all", nil)
-		if len(c.Shops) > 0 {
-			seen = strings.Join(c.Shops, ", ")
-		}
-		return Reply{Text: p.T("channel.bound", map[string]any{
-			"Role": p.T("role."+strings.ReplaceAll(string(c.Role), "-", "_"), nil), "Lang": c.Lang, "Shops": seen})}
+		return Reply{Text: p.T("channel.bound", map[string]any{"Role": roleName(p, c.Role), "Lang": c.Lang, "Shops": shopsSeen(p, c.Shops)})}
 	}
+}
+
+func roleName(p *locales.Printer, r kpi.Role) string {
+	return p.T("role."+strings.ReplaceAll(string(r), "-", "_"), nil)
+}
+
+// shopsSeen lists the shops a channel sees: all of them when none is named.
+func shopsSeen(p *locales.Printer, shops []string) string {
+	if len(shops) == 0 {
+		return p.T("scope.all", nil)
+	}
+	return strings.Join(shops, ", ")
 }
 
 func (b *Bot) setLang(ctx context.Context, user string, lang locales.Lang) func(*locales.Printer) Reply {

@@ -25,6 +25,8 @@ const (
 	ActionStatus Action = "status"
 	ActionLang   Action = "lang"
 	ActionBind   Action = "bind"
+	// ActionBindCode makes a one-time code that binds a channel elsewhere.
+	ActionBindCode Action = "bind_code"
 )
 
 // Command is a parsed chat line.
@@ -32,8 +34,11 @@ type Command struct {
 	Action Action
 	Query  kpi.Query    // the metric, scope and periods; for status, the scope and period
 	Topic  string       // help: a command or metric id to explain
-	Lang   locales.Lang // lang: the language to keep; bind: the channel's
-	Role   kpi.Role     // bind: the channel's role
+	Lang   locales.Lang // lang: the language to keep; bind and bind_code: the channel's
+	Role   kpi.Role     // bind and bind_code: the channel's role
+	// Code is bind's one-time code (ABCDEFGH), which stands for the role,
+	// the language and the shops.
+	Code string
 	// Shops and Platforms are what bind gives the channel to see.
 	Shops     []string
 	Platforms []kpi.Platform
@@ -179,7 +184,7 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokRangeSep}}
 		case strings.HasPrefix(id, "role_"):
 			ph = phrase{tok: token{kind: tokRole, value: strings.ReplaceAll(strings.TrimPrefix(id, "role_"), "_", "-")}}
-		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind":
+		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind" || id == "bind_code":
 			ph = phrase{tok: token{kind: tokCommand, value: id}}
 		default:
 			return nil, fmt.Errorf("bot: vocabulary: unknown word id %q", id)
@@ -368,8 +373,9 @@ var mentionRE = regexp.MustCompile(`^(?:<@[a-z0-9]+(?:\|[^>]*)?>|@\S+)\s*`)
 
 // Parse reads one chat line: "/kpi <metric> [shop|platform] [period] [vs
 // <period>]", also without the slash, as a mention or a bare "kpi …", in
-// any order; help, list, status and lang. Errors are *kpi.Error with a
-// locale key; what it guessed or ignored comes back as Notes.
+// any order; help, list, status, lang, bind and bind_code. Errors are
+// *kpi.Error with a locale key; what it guessed or ignored comes back as
+// Notes.
 func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
 	s := Normalize(text)
 	for {
@@ -390,6 +396,20 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	for _, sh := range shops {
 		names = append(names, shopName{Normalize(sh.ID), sh.ID}, shopName{Normalize(sh.Name), sh.ID})
 	}
+	// "bind ABCD-EFGH": the code is cut out first, so that its letters are
+	// not read as words. A line that is no bind without a role once the
+	// code is cut out is read whole.
+	if code, from, to := findCode(s); code != "" {
+		if cmd, err := p.read(text, s[:from]+" "+s[to:], names, now, code); err == nil && cmd.Code != "" {
+			return cmd, nil
+		}
+	}
+	return p.read(text, s, names, now, "")
+}
+
+// read reads a normalised line whose prefix is gone; code is the bind code
+// cut out of it, if any.
+func (p *Parser) read(text, s string, names []shopName, now time.Time, code string) (Command, error) {
 	toks, unknown := p.scan(s, names, now)
 	var notes []Note
 	for _, u := range unknown {
@@ -410,7 +430,7 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	}
 	slices.SortFunc(toks, func(a, b token) int { return a.pos - b.pos })
 	toks = joinRanges(toks)
-	cmd, err := interpret(toks)
+	cmd, err := interpret(toks, code)
 	if err != nil {
 		return Command{}, err
 	}
@@ -421,6 +441,40 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	cmd.Notes = notes
 	cmd.Written = written(toks)
 	return cmd, nil
+}
+
+// findCode finds a bind code in a normalised line: a word of two runs of
+// four of the code alphabet, lower-cased, with a space (a dash, normalised),
+// a dash (between digits) or a long vowel mark (ー, typed for a dash)
+// between them, or nothing. It returns the code, upper-cased, and where it
+// is in s; "" if there is none.
+func findCode(s string) (code string, from, to int) {
+	four := func(i int) bool {
+		if i+4 > len(s) {
+			return false
+		}
+		for _, c := range []byte(s[i : i+4]) {
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			if strings.IndexByte(codeAlphabet, c) < 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 <= len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) || !four(i) {
+			continue
+		}
+		for _, sep := range []string{"", " ", "-", "ー"} {
+			j := i + 4 + len(sep)
+			if strings.HasPrefix(s[i+4:], sep) && four(j) && (j+4 == len(s) || !isWordByte(s[j+4])) {
+				return strings.ToUpper(s[i:i+4] + s[j:j+4]), i, j + 4
+			}
+		}
+	}
+	return "", 0, 0
 }
 
 // written returns the one language all the words of toks belong to, if any.
@@ -626,8 +680,9 @@ func joinRanges(toks []token) []token {
 	return out
 }
 
-// interpret turns tokens into a command.
-func interpret(toks []token) (Command, error) {
+// interpret turns tokens, and the bind code cut out of the line if any, into
+// a command.
+func interpret(toks []token, code string) (Command, error) {
 	var cmd Command
 	var metrics, scopes []token
 	var periods, compare []token
@@ -680,7 +735,14 @@ func interpret(toks []token) (Command, error) {
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.lang_needs_language", nil, nil)
 		}
 		return cmd, nil
-	case ActionBind:
+	case ActionBind, ActionBindCode:
+		if cmd.Action == ActionBind && cmd.Role == "" && code != "" {
+			cmd.Code = code // it says the rest
+			return cmd, nil
+		}
+		if cmd.Role == "" && cmd.Action == ActionBindCode {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.bind_code_needs_role", nil, nil)
+		}
 		if cmd.Role == "" {
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.bind_needs_role", nil, nil)
 		}

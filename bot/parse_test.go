@@ -414,3 +414,44 @@ func TestNormalizeASCIIAgreesWithNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBindCodes(t *testing.T) {
+	p := testParser(t)
+	tests := []struct {
+		text   string
+		action Action
+		code   string
+		role   kpi.Role
+	}{
+		{"/kpi bind ABCD-EFGH", ActionBind, "ABCDEFGH", ""},
+		{"/kpi bind abcdefgh", ActionBind, "ABCDEFGH", ""},
+		{"/kpi bind abcd efgh", ActionBind, "ABCDEFGH", ""},
+		{"/kpi 绑定 ＡＢＣＤ－２３４５", ActionBind, "ABCD2345", ""},
+		{"/kpi 連携ABCDーEFGH", ActionBind, "ABCDEFGH", ""},
+		{"<@U1ABCDEFG> bind 2345-6789", ActionBind, "23456789", ""},
+		{"/kpi bind sept-2345", ActionBind, "SEPT2345", ""}, // its letters are no words
+		// No code: a role, or no bind at all.
+		{"/kpi bind shop team ja rakuten", ActionBind, "", kpi.RoleShop},
+		{"/kpi bind-code hq zh", ActionBindCode, "", kpi.RoleHQ},
+		{"/kpi 绑定码 总部 中文", ActionBindCode, "", kpi.RoleHQ},
+		{"/kpi 連携コード 日本サポート 日本語", ActionBindCode, "", kpi.RoleJPSupport},
+		{"/kpi status rakuten", ActionStatus, "", ""},
+	}
+	for _, tt := range tests {
+		cmd, err := p.Parse(tt.text, shops, now)
+		if err != nil || cmd.Action != tt.action || cmd.Code != tt.code || cmd.Role != tt.role {
+			t.Errorf("%q = %+v, %v; want %s %q %q", tt.text, cmd, err, tt.action, tt.code, tt.role)
+		}
+	}
+	for text, key := range map[string]string{
+		"/kpi bind ABCD-1234": "error.bind_needs_role", // 1 is in no code
+		"/kpi ABCD-EFGH":      "error.not_understood",  // a code alone binds nothing
+		"/kpi bind-code":      "error.bind_code_needs_role",
+	} {
+		_, err := p.Parse(text, shops, now)
+		var e *kpi.Error
+		if !errors.As(err, &e) || e.Key != key {
+			t.Errorf("%q: %v, want %s", text, err, key)
+		}
+	}
+}

@@ -19,6 +19,7 @@ type Reply struct {
 	Notes     []string     // remarks: what was corrected or ignored
 	Text      string       // free text: help, lists, error messages
 	Err       error        // set when the reply reports an error
+	Private   bool         // for the asker alone: it holds a secret (a bind code)
 	Lang      locales.Lang // the language it is written in
 }
 

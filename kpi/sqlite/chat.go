@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kpibot/kpibot/kpi"
 )
@@ -76,4 +77,53 @@ func (s *Store) BindChatChannel(ctx context.Context, c kpi.ChatChannel) error {
 		return fmt.Errorf("sqlite: bind chat channel: %w", err)
 	}
 	return nil
+}
+
+// SaveBindCode keeps a bind code by its hash.
+func (s *Store) SaveBindCode(ctx context.Context, hash string, c kpi.BindCode) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO bind_codes (hash, role, lang, shops, expires_at) VALUES (?, ?, ?, ?, ?)",
+		hash, string(c.Channel.Role), c.Channel.Lang, strings.Join(c.Channel.Shops, ","), c.Expires.Unix())
+	if err != nil {
+		return fmt.Errorf("sqlite: save bind code: %w", err)
+	}
+	return nil
+}
+
+// UseBindCode marks a bind code used and returns it. One statement both
+// checks and marks it, so that of two channels using it at once only one
+// gets it.
+func (s *Store) UseBindCode(ctx context.Context, hash string, now time.Time) (kpi.BindCode, error) {
+	var role, shops string
+	var expires int64
+	var c kpi.BindCode
+	err := s.db.QueryRowContext(ctx, `UPDATE bind_codes SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING role, lang, shops, expires_at`,
+		now.Unix(), hash, now.Unix()).Scan(&role, &c.Channel.Lang, &shops, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kpi.BindCode{}, s.unusableBindCode(ctx, hash)
+	}
+	if err != nil {
+		return kpi.BindCode{}, fmt.Errorf("sqlite: use bind code: %w", err)
+	}
+	c.Channel.Role = kpi.Role(role)
+	if shops != "" {
+		c.Channel.Shops = strings.Split(shops, ",")
+	}
+	c.Expires = time.Unix(expires, 0).UTC()
+	return c, nil
+}
+
+// unusableBindCode says why a code could not be used.
+func (s *Store) unusableBindCode(ctx context.Context, hash string) error {
+	var used bool
+	err := s.db.QueryRowContext(ctx, "SELECT used_at IS NOT NULL FROM bind_codes WHERE hash = ?", hash).Scan(&used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return kpi.Errorf(kpi.NotFound, "error.bind_code_unknown", nil, nil)
+	case err != nil:
+		return fmt.Errorf("sqlite: use bind code: %w", err)
+	case used:
+		return kpi.Errorf(kpi.NotFound, "error.bind_code_used", nil, nil)
+	}
+	return kpi.Errorf(kpi.NotFound, "error.bind_code_expired", nil, nil)
 }

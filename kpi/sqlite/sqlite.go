@@ -26,7 +26,11 @@ type Store struct {
 	now func() time.Time
 }
 
-var _ kpi.Store = (*Store)(nil)
+var (
+	_ kpi.Store        = (*Store)(nil)
+	_ kpi.ChatChannels = (*Store)(nil)
+	_ kpi.BindCodes    = (*Store)(nil)
+)
 
 // Open opens the SQLite file at path, creating it if needed, and brings its
 // schema up to date. now is the clock rollups are built against (time.Now if

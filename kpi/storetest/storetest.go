@@ -3,8 +3,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,7 +19,8 @@ import (
 type opener = func(t *testing.T, now func() time.Time) kpi.Store
 
 // Run runs the suite against the stores open makes. It uses nothing but
-// the kpi.Store interface, and closes every store it opens.
+// the kpi.Store and kpi.BindCodes interfaces, and closes every store it
+// opens.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) {
 	tests := []struct {
 		name string
@@ -30,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"MatchesBuildFacts", testMatchesBuildFacts},
 		{"UnknownShop", testUnknownShop},
 		{"NonFinalRebuilt", testNonFinalRebuilt},
+		{"BindCodes", testBindCodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
@@ -534,4 +538,67 @@ func randomBatch(r *rand.Rand, from, to kpi.Date) *kpi.Batch {
 		{Shop: shop, SKU: "sku3", NeedsPSE: true, Price: 800},
 	}
 	return b
+}
+
+// testBindCodes: a bind code is used once, before it expires; of channels
+// using it at once, one gets it.
+func testBindCodes(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 28, 12, 0)
+	s, ok := openAt(t, open, newClock(now)).(kpi.BindCodes)
+	if !ok {
+		t.Fatal("the store does not keep bind codes (kpi.BindCodes)")
+	}
+	shopTeam := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten", "yahoo"}},
+		Expires: now.Add(24 * time.Hour)}
+	hq := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}, Expires: now.Add(time.Hour)}
+	for hash, c := range map[string]kpi.BindCode{"shop": shopTeam, "hq": hq, "stale": hq, "raced": hq} {
+		if err := s.SaveBindCode(ctx, hash, c); err != nil {
+			t.Fatalf("SaveBindCode(%s): %v", hash, err)
+		}
+	}
+	for hash, want := range map[string]kpi.BindCode{"shop": shopTeam, "hq": hq} {
+		got, err := s.UseBindCode(ctx, hash, now.Add(time.Hour-time.Second))
+		if err != nil || !reflect.DeepEqual(got.Channel, want.Channel) || !got.Expires.Equal(want.Expires) {
+			t.Errorf("UseBindCode(%s) = %+v, %v; want %+v", hash, got, err, want)
+		}
+	}
+	unusable := func(hash string, at time.Time, key string) {
+		t.Helper()
+		got, err := s.UseBindCode(ctx, hash, at)
+		var e *kpi.Error
+		if !errors.As(err, &e) || e.Code != kpi.NotFound || e.Key != key {
+			t.Errorf("UseBindCode(%s) at %v = %+v, %v; want %s", hash, at, got, err, key)
+		}
+	}
+	unusable("shop", now, "error.bind_code_used")
+	unusable("hq", now.Add(2*time.Hour), "error.bind_code_used")
+	unusable("stale", now.Add(time.Hour), "error.bind_code_expired")
+	unusable("stale", now.Add(48*time.Hour), "error.bind_code_expired")
+	unusable("nope", now, "error.bind_code_unknown")
+
+	const users = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, users)
+	for range users {
+		wg.Go(func() {
+			_, err := s.UseBindCode(ctx, "raced", now)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		var e *kpi.Error
+		switch {
+		case err == nil:
+			won++
+		case !errors.As(err, &e) || e.Key != "error.bind_code_used":
+			t.Errorf("a racing UseBindCode failed: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d channels using one code at once got it, want 1", won, users)
+	}
 }
