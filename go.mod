@@ -10,4 +10,8 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require github.com/gorilla/websocket v1.5.3
+require (
+	github.com/gorilla/websocket v1.5.3
+	github.com/line/line-bot-sdk-go/v8 v8.14.0
+	go.yaml.in/yaml/v3 v3.0.6
+)

@@ -85,19 +85,10 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 }
 
 // FallbackText is the text Slack shows in notifications and reads to screen
-// readers: the title with its verdict mark or, for a reply without a title,
-// the first line of its text; at most 150 characters, escaped.
+// readers: the reply's one-line summary (the title with its verdict mark and
+// value, or the first line of its text), at most 150 characters, escaped.
 func FallbackText(r bot.Reply) string {
-	s := headerText(r)
-	if s == "" {
-		for l := range strings.SplitSeq(r.Text, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				s = l
-				break
-			}
-		}
-	}
-	return clip(s, fallbackTextLimit)
+	return clip(r.Summary(), fallbackTextLimit)
 }
 
 // piece is a block and the number of lines (rows, lines of text, fields,

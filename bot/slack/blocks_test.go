@@ -520,8 +520,8 @@ func TestFallbackText(t *testing.T) {
 		reply bot.Reply
 		want  string
 	}{
-		{"title with verdict", metricReply, "❌ Return rate · Rakuten · last month"},
-		{"bilingual", bilingualReply, "✅ 退货率 · 乐天 · 上个月 / 返品率 · 楽天 · 先月"},
+		{"title with verdict and value", metricReply, "❌ Return rate · Rakuten · last month: 3.4%"},
+		{"bilingual", bilingualReply, "✅ 退货率 · 乐天 · 上个月 / 返品率 · 楽天 · 先月: 2.1%"},
 		{"title without verdict", helpReply, "kpibot — your shops' KPIs in chat"},
 		{"error: first line of text", errorReply, "I don't know the metric \"retrns\". Type /kpi list to see them all."},
 		{"first non-blank line", bot.Reply{Text: "\n  \nfirst line\nsecond line"}, "first line"},

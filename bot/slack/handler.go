@@ -184,10 +184,10 @@ type Message struct {
 }
 
 // message is the JSON Slack wants for a reply: visible to the channel, or
-// to the asker alone when it reports an error.
+// to the asker alone when it reports an error or holds a secret.
 func (h *Handler) message(reply bot.Reply) *Message {
 	kind := "in_channel"
-	if reply.Err != nil {
+	if reply.Err != nil || reply.Private {
 		kind = "ephemeral"
 	}
 	return &Message{ResponseType: kind, Text: FallbackText(reply), Blocks: Blocks(reply, h.more(reply.Lang))}
@@ -196,7 +196,7 @@ func (h *Handler) message(reply bot.Reply) *Message {
 // more says, in the reply's language, how many lines a long reply left out.
 func (h *Handler) more(lang locales.Lang) func(int) string {
 	return func(n int) string {
-		return h.text.Printer(lang).T("slack.more_lines", map[string]any{"N": n})
+		return h.text.Printer(lang).T("reply.more_lines", map[string]any{"N": n})
 	}
 }
 
@@ -307,8 +307,8 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 		defer cancel()
 		reply := h.bot.Handle(ctx, req)
-		to := "" // the channel; an error goes to the asker alone
-		if reply.Err != nil {
+		to := "" // the channel; an error or a secret goes to the asker alone
+		if reply.Err != nil || reply.Private {
 			to = ev.User
 		}
 		if err := h.poster.Post(ctx, ev.Channel, thread, to, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {

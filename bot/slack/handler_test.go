@@ -362,3 +362,24 @@ func TestEventErrorsGoToTheAskerAlone(t *testing.T) {
 		t.Errorf("posts %v, ephemeral %v", fake.posts, fake.ephemeral)
 	}
 }
+
+func TestPrivateRepliesGoToTheAskerAlone(t *testing.T) {
+	fake := newFakeSlack(t)
+	code := &answerFunc{f: func(bot.Request) bot.Reply {
+		return bot.Reply{Text: "Bind code ABCD-EFGH", Private: true, Lang: locales.English}
+	}}
+	h, mux := newTestHandler(t, code, fake, store(t, filepath.Join(t.TempDir(), "k.db")))
+	w := serve(mux, signedRequest("/slack/commands", commandBody("bind-code hq", fake.URL+"/response"), 0, secret))
+	var msg map[string]any
+	json.Unmarshal(w.Body.Bytes(), &msg)
+	if msg["response_type"] != "ephemeral" {
+		t.Errorf("a slash command's code went to the channel: %s", w.Body)
+	}
+	serve(mux, signedRequest("/slack/events", eventBody("Ev10", "app_mention", "<@UBOT> bind-code hq"), 0, secret))
+	h.Wait()
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.posts) != 0 || len(fake.ephemeral) != 1 || fake.ephemeral[0].Get("user") != "U1" {
+		t.Errorf("a mention's code: posts %v, ephemeral %v", fake.posts, fake.ephemeral)
+	}
+}

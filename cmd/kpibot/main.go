@@ -64,6 +64,9 @@ func run(ctx context.Context, e env) int {
 	if cmd == "serve" {
 		return serve(ctx, e, text, p, args)
 	}
+	if cmd == "bind-code" {
+		return bindCode(ctx, e, p, args)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
@@ -108,10 +111,10 @@ func run(ctx context.Context, e env) int {
 	if cmd == "ask" {
 		reply := b.Handle(ctx, bot.Request{Text: question, User: user, ChannelLang: channelLang})
 		if reply.Err != nil {
-			fmt.Fprint(e.stderr, console.Render(reply))
+			fmt.Fprint(e.stderr, reply.PlainText())
 			return 1
 		}
-		fmt.Fprint(e.stdout, console.Render(reply))
+		fmt.Fprint(e.stdout, reply.PlainText())
 		return 0
 	}
 

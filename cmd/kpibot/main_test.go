@@ -6,12 +6,16 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/sqlite"
+	"github.com/kpibot/kpibot/locales"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -160,5 +164,105 @@ func TestUsage(t *testing.T) {
 	code, out, _ := exec(t, "")
 	if code != 0 || !strings.Contains(out, "kpibot demo [--db PATH]") {
 		t.Errorf("exit %d, usage:\n%s", code, out)
+	}
+}
+
+// codeRE matches a bind code, which differs at each run.
+var codeRE = regexp.MustCompile(`\b[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}\b`)
+
+// bind-code prints a code in the terminal's language; a LINE chat binds
+// with it once.
+func TestBindCodeGolden(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, lang string // lang: LANG
+		args       []string
+		want       kpi.ChatChannel // Role, Lang, Shops
+	}{
+		{"bind_code.en", "", []string{"--role", "shop", "--shops", "rakuten, yahoo"},
+			kpi.ChatChannel{Role: kpi.RoleShop, Lang: "en", Shops: []string{"rakuten", "yahoo"}}},
+		{"bind_code.zh", "zh_CN.UTF-8", []string{"--role", "hq"}, kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}},
+		{"bind_code.ja", "ja_JP.UTF-8", []string{"--role", "jp-support", "--lang", "bilingual", "--shops", "amazon"},
+			kpi.ChatChannel{Role: kpi.RoleJPSupport, Lang: "zh+ja", Shops: []string{"amazon-jp"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			e := testEnv(&out, &errOut, "", append([]string{"bind-code", "--db", seeded}, tt.args...)...)
+			e.getenv = func(k string) string { return map[string]string{"LANG": tt.lang}[k] }
+			if code := run(ctx, e); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			code := codeRE.FindString(out.String())
+			if code == "" || strings.Count(out.String(), code) != 2 {
+				t.Fatalf("no code, or not twice, in:\n%s", out.String())
+			}
+			got := codeRE.ReplaceAllString(out.String(), "XXXX-XXXX")
+			path := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+
+			store, err := sqlite.Open(ctx, seeded, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			text, err := locales.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := bot.New(&kpi.Engine{Store: store, Now: testNow}, store, store, store, text, testNow, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range []string{"C" + tt.name, "Cagain" + tt.name} {
+				r := b.Handle(ctx, bot.Request{Text: "/kpi bind " + code, Channel: &kpi.ChatChannel{Platform: "line", ID: id}})
+				c, bound, err := store.ChatChannel(ctx, "line", id)
+				want := tt.want
+				want.Platform, want.ID = "line", id
+				if i == 0 && (r.Err != nil || err != nil || !reflect.DeepEqual(c, want)) {
+					t.Errorf("binding with the code: %+v; bound %+v, %v", r, c, err)
+				}
+				if i == 1 && (r.Err == nil || bound) {
+					t.Errorf("the code bound a second chat: %+v; bound %+v", r, c)
+				}
+			}
+		})
+	}
+}
+
+func testNow() time.Time { return demoNow }
+
+func TestBindCodeBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad role", []string{"--role", "boss"}, 2, `Unknown role "boss": use hq, jp-support or shop.`},
+		{"no role", []string{"--lang", "ja"}, 2, "Which role is the code for?"},
+		{"bad language", []string{"--role", "hq", "--lang", "fr"}, 2, `Unknown language "fr"`},
+		{"unknown shop", []string{"--role", "shop", "--shops", "rakuten,nope"}, 1, `There is no shop "nope".`},
+		{"platform without shops", []string{"--role", "shop", "--shops", "shopify"}, 1, "There is no shop on shopify."},
+		{"arguments", []string{"--role", "hq", "now"}, 2, `kpibot bind-code takes no arguments, but got "now".`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := exec(t, "", append([]string{"bind-code", "--db", seeded}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d and %q", code, out, errOut, tt.code, tt.want)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/bot/line"
 	"github.com/kpibot/kpibot/bot/slack"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
@@ -66,6 +67,30 @@ func (s slackEnv) missing() []string {
 	return out
 }
 
+// lineEnv is LINE's part of the environment.
+type lineEnv struct {
+	secret, token, apiURL string
+}
+
+func readLineEnv(getenv func(string) string) lineEnv {
+	return lineEnv{secret: getenv("LINE_CHANNEL_SECRET"), token: getenv("LINE_CHANNEL_ACCESS_TOKEN"), apiURL: getenv("LINE_API_URL")}
+}
+
+// enabled reports whether LINE is configured at all.
+func (l lineEnv) enabled() bool { return l.secret != "" || l.token != "" }
+
+// missing names the variables LINE still needs once any of them is set.
+func (l lineEnv) missing() []string {
+	var out []string
+	if l.secret == "" {
+		out = append(out, "LINE_CHANNEL_SECRET")
+	}
+	if l.token == "" {
+		out = append(out, "LINE_CHANNEL_ACCESS_TOKEN")
+	}
+	return out
+}
+
 // serve runs the bot's HTTP endpoints (and Slack's Socket Mode when
 // configured) until ctx ends, then stops accepting, waits for the answers
 // in flight and closes the store. It returns the exit code.
@@ -98,6 +123,13 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if sl.enabled() {
 		if m := sl.missing(); len(m) > 0 {
 			fmt.Fprintln(e.stderr, p.T("cli.slack_incomplete", map[string]any{"Missing": strings.Join(m, ", ")}))
+			return 2
+		}
+	}
+	ln := readLineEnv(e.getenv)
+	if ln.enabled() {
+		if m := ln.missing(); len(m) > 0 {
+			fmt.Fprintln(e.stderr, p.T("cli.line_incomplete", map[string]any{"Missing": strings.Join(m, ", ")}))
 			return 2
 		}
 	}
@@ -140,8 +172,26 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		})
 		sh.Register(mux)
 	}
+	var lh *line.Handler
+	if ln.enabled() {
+		client, err := line.NewClient(line.ClientConfig{Token: ln.token, BaseURL: ln.apiURL, Log: log})
+		if err != nil {
+			return fail(e.stderr, p, log, err)
+		}
+		lh = line.NewHandler(line.Config{
+			Bot:           b,
+			ChannelSecret: ln.secret,
+			Seen:          store,
+			Channels:      store,
+			Client:        client,
+			Text:          text,
+			Now:           e.now,
+			Log:           log,
+		})
+		lh.Register(mux)
+	}
 
-	ln, err := net.Listen("tcp", addr)
+	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, p.T("cli.listen_failed", map[string]any{"Addr": addr, "Error": err.Error()}))
 		return 1
@@ -155,7 +205,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(listener) }()
 
 	// Socket Mode stops with socketCtx: when ctx ends, or when serving fails.
 	socketCtx, stopSocket := context.WithCancel(ctx)
@@ -167,13 +217,14 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 
 	// Only whether things are configured is logged, never their values.
-	log.Info("kpibot serve: listening", "addr", ln.Addr().String(), "db", *dbPath,
-		"slack_http", sh != nil, "slack_socket_mode", socketDone != nil, "slack_api_url", redactedURL(sl.apiURL))
-	if sh == nil {
-		log.Warn("no chat platform is configured: only /healthz is served; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN for Slack")
+	log.Info("kpibot serve: listening", "addr", listener.Addr().String(), "db", *dbPath,
+		"slack_http", sh != nil, "slack_socket_mode", socketDone != nil, "slack_api_url", redactedURL(sl.apiURL),
+		"line", lh != nil, "line_api_url", redactedURL(ln.apiURL))
+	if sh == nil && lh == nil {
+		log.Warn("no chat platform is configured: only /healthz is served; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN for Slack, LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN for LINE")
 	}
 	if e.ready != nil {
-		e.ready(ln.Addr().String())
+		e.ready(listener.Addr().String())
 	}
 
 	code := 0
@@ -209,6 +260,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	// bounded by the handler's own timeouts.
 	if sh != nil {
 		sh.Wait()
+	}
+	if lh != nil {
+		lh.Wait()
 	}
 	if code != 0 {
 		fmt.Fprintln(e.stderr, p.T("cli.serve_failed", nil))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpibot/kpibot/bot/line/linetest"
 	"github.com/kpibot/kpibot/bot/slack"
 )
 
@@ -193,7 +195,7 @@ func slackVars(fake *fakeSlackAPI, db string) map[string]string {
 // noSecrets fails if a secret reached the log.
 func noSecrets(t *testing.T, log string) {
 	t.Helper()
-	for _, secret := range []string{testSigningSecret, testBotToken, testAppToken} {
+	for _, secret := range []string{testSigningSecret, testBotToken, testAppToken, testLineSecret, testLineToken} {
 		if strings.Contains(log, secret) {
 			t.Errorf("secret %q reached the log:\n%s", secret, log)
 		}
@@ -390,6 +392,8 @@ func TestServeRefusesWhatItCannotDo(t *testing.T) {
 		{"bot token alone", with("SLACK_BOT_TOKEN", testBotToken), nil, 2, "not set: SLACK_SIGNING_SECRET."},
 		{"signing secret alone", with("SLACK_SIGNING_SECRET", testSigningSecret), nil, 2, "not set: SLACK_BOT_TOKEN."},
 		{"app token alone", with("SLACK_APP_TOKEN", testAppToken), nil, 2, "not set: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN."},
+		{"LINE token alone", with("LINE_CHANNEL_ACCESS_TOKEN", testLineToken), nil, 2, "not set: LINE_CHANNEL_SECRET."},
+		{"LINE secret alone", with("LINE_CHANNEL_SECRET", testLineSecret), nil, 2, "not set: LINE_CHANNEL_ACCESS_TOKEN."},
 		{"arguments", base, []string{"now"}, 2, `kpibot serve takes no arguments, but got "now"`},
 		{"bad flag", base, []string{"--lang", "ja"}, 2, "flag provided but not defined: -lang"},
 		{"bad address", with("KPIBOT_ADDR", "127.0.0.1:99999"), nil, 1, "Can't listen on 127.0.0.1:99999"},
@@ -424,5 +428,62 @@ func TestServeAddressInUse(t *testing.T) {
 	e.getenv = func(k string) string { return vars[k] }
 	if code := run(context.Background(), e); code != 1 || !strings.Contains(errOut.String(), "Can't listen on "+ln.Addr().String()) {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+}
+
+const testLineSecret = "9d1e6c0b5f4a3e2d1c0b9a8f7e6d5c4b"
+
+var testLineToken = linetest.Token
+
+func TestServeLINE(t *testing.T) {
+	fake := linetest.NewServer(t)
+	db := filepath.Join(t.TempDir(), "serve.db") // empty: help needs no shops
+	s := startServe(t, map[string]string{
+		"KPIBOT_ADDR":               "127.0.0.1:0",
+		"KPIBOT_DB":                 db,
+		"LINE_CHANNEL_SECRET":       testLineSecret,
+		"LINE_CHANNEL_ACCESS_TOKEN": testLineToken,
+		"LINE_API_URL":              fake.URL,
+	}, "--db", db)
+
+	body := `{"destination":"U0000000000000000000000000000000b","events":[{"type":"message","mode":"active",` +
+		`"timestamp":` + strconv.FormatInt(demoNow.UnixMilli(), 10) + `,"webhookEventId":"01JSERVE0000000000000000001",` +
+		`"deliveryContext":{"isRedelivery":false},"replyToken":"rt-serve","source":{"type":"user","userId":"U00000000000000000000000000000001"},` +
+		`"message":{"type":"text","id":"1","text":"help","quoteToken":"q1"}}]}`
+	if err := linetest.ValidateWebhook([]byte(body)); err != nil {
+		t.Fatalf("the test's webhook breaks LINE's model: %v", err)
+	}
+	post := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, s.base+"/line/webhook", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		mac := hmac.New(sha256.New, []byte(secret))
+		io.WriteString(mac, body)
+		req.Header.Set("x-line-signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("not-the-secret"); code != http.StatusUnauthorized {
+		t.Errorf("forged webhook: %d, want 401", code)
+	}
+	if code := post(testLineSecret); code != http.StatusOK {
+		t.Errorf("signed webhook: %d, want 200", code)
+	}
+	// Stopping right after must still let the answer out.
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d after cancelling, want 0:\n%s", code, s.stderr)
+	}
+	sent := fake.Sent()
+	if len(sent) != 1 || sent[0].ReplyToken != "rt-serve" {
+		t.Errorf("sent %+v, want one reply with the event's token", sent)
+	}
+	log := s.stderr.String()
+	noSecrets(t, log)
+	if msgs := strings.Join(jsonLog(t, log), "\n"); !strings.Contains(msgs, "WARN line: refused a request with a bad signature") ||
+		strings.Contains(msgs, "no chat platform") {
+		t.Errorf("log:\n%s", log)
 	}
 }
