@@ -132,6 +132,10 @@ type Metric struct {
 // Compute returns the metric's value over facts of a window of days.
 func (m *Metric) Compute(f *Facts, days int) Value { return m.value(f, days) }
 
+// UsesCatalog tells whether the metric is computed from catalog facts
+// (listings and competitor offers) rather than from daily records.
+func (m *Metric) UsesCatalog() bool { return m.Area == AreaCompliance || m.Area == AreaMarket }
+
 // Verdict is how a value stands against its metric's target.
 type Verdict string
 

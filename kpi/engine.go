@@ -85,7 +85,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		ids[i] = s.ID
 	}
 	dists := m.Stat != ""
-	cur, err := e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.Window.From, To: r.Window.To, Dists: dists})
+	cur, err := e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.Window.From, To: r.Window.To, Dists: dists, Catalog: m.UsesCatalog()})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
 	}
@@ -104,7 +104,7 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 				r.PrevWindow = Period{Kind: KindLastDays, From: r.PrevWindow.To - Date(m.Lookback), To: r.PrevWindow.To}
 			}
 		}
-		if prev, err = e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.PrevWindow.From, To: r.PrevWindow.To, Dists: dists}); err != nil {
+		if prev, err = e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.PrevWindow.From, To: r.PrevWindow.To, Dists: dists, Catalog: m.UsesCatalog()}); err != nil {
 			return nil, fmt.Errorf("engine: %s previous: %w", m.ID, err)
 		}
 	}

@@ -50,11 +50,15 @@ type FactQuery struct {
 	// Dists asks for the distributions too. Without it they may be left
 	// empty: most metrics do not need them, and they are most of the work.
 	Dists bool
+	// Catalog asks for the catalog facts (listings, competitor offers),
+	// which are read from the records on every query; only the compliance
+	// and market metrics need them.
+	Catalog bool
 }
 
 // FactReader answers the engine: the shops, and each shop's facts summed over
 // the days of a query, with the catalog facts (listings, competitors) of that
-// window added. Every shop asked for is in the map; a shop the store does not
+// window added when asked for. Every shop asked for is in the map; a shop the store does not
 // know has zero facts.
 type FactReader interface {
 	Shops(ctx context.Context) ([]Shop, error)

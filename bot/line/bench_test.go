@@ -12,14 +12,16 @@ import (
 )
 
 // BenchmarkWebhook10Events is one webhook request of ten text messages
-// (KPI questions in a bound group) through net/http: the signature check,
+// (KPI questions in a bound bilingual group) through net/http: the signature check,
 // parsing, recording each webhookEventId in SQLite, the answers computed by
 // the real bot on the demo data, rendered as Flex and replied to a LINE
-// stand-in on loopback. "ack" stops the clock when LINE gets its 200;
-// "answered" when the ten replies have been sent.
+// stand-in on loopback. "ack" is the time until LINE gets its 200 (the
+// answers then run with the clock stopped); "answered" until the ten
+// replies have been sent.
 func BenchmarkWebhook10Events(b *testing.B) {
-	questions := []string{"/kpi 退货率 上周", "/kpi 返品率 先週", "kpi returns last week", "kpi 好评率 上月",
-		"kpi ship_24h yesterday", "kpi 初回応答 先週", "kpi acos last month", "kpi 缺货 本周", "kpi 通関 先月", "kpi odr"}
+	// Nine metrics and one overview of all 32, in three languages.
+	questions := []string{"/kpi 退货率 上周", "/kpi 返品率 先週", "kpi returns last week", "kpi 差评 上月",
+		"kpi 24小时发货率 昨天", "kpi 初回応答 先週", "kpi acos last month", "kpi 在庫日数", "kpi 价格指数", "kpi status"}
 	for _, mode := range []string{"ack", "answered"} {
 		b.Run(mode, func(b *testing.B) {
 			r := newRig(b)
@@ -60,9 +62,11 @@ func BenchmarkWebhook10Events(b *testing.B) {
 				if res.StatusCode != http.StatusOK {
 					b.Fatalf("answered %d", res.StatusCode)
 				}
-				if mode == "answered" {
-					r.h.Wait()
+				if mode == "ack" {
+					b.StopTimer() // the answers are not part of the ack
 				}
+				r.h.Wait()
+				b.StartTimer()
 			}
 			b.StopTimer()
 			r.h.Wait()

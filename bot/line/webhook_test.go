@@ -514,3 +514,42 @@ func (m *webhookMention) webhook() *webhook.Mention {
 	return &webhook.Mention{Mentionees: []webhook.MentioneeInterface{
 		webhook.UserMentionee{Index: int32(m.index), Length: int32(m.length), IsSelf: true}}}
 }
+
+func TestGroupBindsWithACode(t *testing.T) {
+	r := newRig(t)
+	g := groupID(40)
+	code, _, err := bot.NewBindCode(context.Background(), r.store,
+		kpi.ChatChannel{Role: kpi.RoleJPSupport, Lang: "ja", Shops: []string{"rakuten"}}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.send(textEvent("01JBIND0000000000000000001", inGroup(g, userID(41)), "/kpi 連携 "+strings.ToLower(code)))
+	r.send(textEvent("01JBIND0000000000000000002", inGroup(g, userID(42)), "kpi 返品率 先月"))
+	r.send(textEvent("01JBIND0000000000000000003", inGroup(g, userID(42)), "kpi 返品率 amazon 先月"))
+	// The code is spent: another group cannot use it.
+	r.send(textEvent("01JBIND0000000000000000004", inGroup(groupID(43), userID(44)), "/kpi 绑定 "+code))
+
+	sent := r.line.Sent()
+	if len(sent) != 4 {
+		t.Fatalf("sent %d answers, want 4", len(sent))
+	}
+	c, ok, err := r.store.ChatChannel(context.Background(), Platform, g)
+	if err != nil || !ok || c.Role != kpi.RoleJPSupport || c.Lang != "ja" || strings.Join(c.Shops, ",") != "rakuten" {
+		t.Fatalf("binding %+v %v %v", c, ok, err)
+	}
+	if got := texts(sent[0]); !strings.Contains(got, "設定しました") {
+		t.Errorf("bind answer %q", got)
+	}
+	if alt, raw := flexOf(t, sent[1]); !strings.Contains(alt, "返品率") || !strings.Contains(raw, "Rakuten Flagship") || strings.Contains(raw, "Amazon JP Main") {
+		t.Errorf("the bound group's answer shows other shops or no return rate: %s", alt)
+	}
+	if got := texts(sent[2]); strings.Contains(got, "%") {
+		t.Errorf("a shop the group may not see was answered: %q", got)
+	}
+	if got := texts(sent[3]); !strings.Contains(got, "已被使用") {
+		t.Errorf("a spent code in Chinese: %q", got)
+	}
+	if _, ok, _ := r.store.ChatChannel(context.Background(), Platform, groupID(43)); ok {
+		t.Error("a spent code bound a second group")
+	}
+}

@@ -76,7 +76,7 @@ func benchStore(b *testing.B) *Store {
 		}
 		b.Logf("seed: %d records written in %v (%d MB)", n, time.Since(start).Round(time.Millisecond), size>>20)
 		start = time.Now()
-		if _, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{benchShop}, From: benchEnd.AddDays(-365), To: benchEnd, Dists: true}); err != nil {
+		if _, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{benchShop}, From: benchEnd.AddDays(-365), To: benchEnd, Dists: true, Catalog: true}); err != nil {
 			benchDB.err = err
 			return
 		}
@@ -152,7 +152,7 @@ func seedBusyShop(ctx context.Context, s *Store) (int, error) {
 func BenchmarkFacts1M(b *testing.B) {
 	ctx := context.Background()
 	facts := func(b *testing.B, from, to kpi.Date) {
-		m, err := benchStore(b).Facts(ctx, kpi.FactQuery{Shops: []string{benchShop}, From: from, To: to, Dists: true})
+		m, err := benchStore(b).Facts(ctx, kpi.FactQuery{Shops: []string{benchShop}, From: from, To: to, Dists: true, Catalog: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func (s *Store) Shops(ctx context.Context) ([]kpi.Shop, error) {
 // business minutes every day has), whatever records name it. Days without a
 // usable rollup are built from the raw records and stored.
 func (s *Store) Facts(ctx context.Context, q kpi.FactQuery) (map[string]*kpi.Facts, error) {
-	shops, from, to := q.Shops, q.From, q.To
+	shops := q.Shops
 	now := s.now()
 	out := make(map[string]*kpi.Facts, len(shops))
 	for _, shop := range shops {
@@ -54,7 +54,7 @@ func (s *Store) Facts(ctx context.Context, q kpi.FactQuery) (map[string]*kpi.Fac
 			out[shop] = &kpi.Facts{}
 			continue
 		}
-		f, err := s.shopFacts(ctx, shop, from, to, q.Dists, now)
+		f, err := s.shopFacts(ctx, shop, q, now)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,8 @@ func (s *Store) Facts(ctx context.Context, q kpi.FactQuery) (map[string]*kpi.Fac
 	return out, nil
 }
 
-func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, dists bool, now time.Time) (*kpi.Facts, error) {
+func (s *Store) shopFacts(ctx context.Context, shop string, q kpi.FactQuery, now time.Time) (*kpi.Facts, error) {
+	from, to, dists := q.From, q.To, q.Dists
 	var days []*kpi.Facts
 	if to > from {
 		stored, have, err := s.rollups(ctx, shop, from, to, dists, now)
@@ -91,11 +92,13 @@ func (s *Store) shopFacts(ctx context.Context, shop string, from, to kpi.Date, d
 			d = end
 		}
 	}
-	cat, err := s.catalog(ctx, shop, from, to)
-	if err != nil {
-		return nil, err
+	if q.Catalog {
+		cat, err := s.catalog(ctx, shop, from, to)
+		if err != nil {
+			return nil, err
+		}
+		days = append(days, &cat)
 	}
-	days = append(days, &cat)
 	f := kpi.Sum(days)
 	return &f, nil
 }

@@ -90,7 +90,7 @@ func write(t *testing.T, s kpi.Store, b *kpi.Batch) kpi.WriteStats {
 
 func facts(t *testing.T, s kpi.Store, from, to kpi.Date) *kpi.Facts {
 	t.Helper()
-	m, err := s.Facts(context.Background(), kpi.FactQuery{Shops: []string{shop}, From: from, To: to, Dists: true})
+	m, err := s.Facts(context.Background(), kpi.FactQuery{Shops: []string{shop}, From: from, To: to, Dists: true, Catalog: true})
 	if err != nil {
 		t.Fatalf("Facts(%s, %s): %v", from, to, err)
 	}
@@ -338,13 +338,20 @@ func testUnknownShop(t *testing.T, open opener) {
 	d := kpi.NewDate(2026, 3, 2)
 	s := openAt(t, open, newClock(d.AddDays(20).Start()))
 	write(t, s, oneOfEach(d))
-	m, err := s.Facts(context.Background(), kpi.FactQuery{Shops: []string{"nope", shop}, From: d, To: d.AddDays(7)})
+	m, err := s.Facts(context.Background(), kpi.FactQuery{Shops: []string{"nope", shop}, From: d, To: d.AddDays(7), Catalog: true})
 	if err != nil {
 		t.Fatalf("Facts: %v", err)
 	}
 	withDists := facts(t, s, d, d.AddDays(7))
 	if m[shop] != nil && m[shop].Count != withDists.Count {
 		t.Errorf("facts without distributions differ in their counters: %v, want %v", m[shop].Count, withDists.Count)
+	}
+	noCatalog, err := s.Facts(context.Background(), kpi.FactQuery{Shops: []string{shop}, From: d, To: d.AddDays(7), Dists: true})
+	if err != nil {
+		t.Fatalf("Facts: %v", err)
+	}
+	if got := noCatalog[shop].Count[kpi.ListingsNeedPSE]; got != 0 || withDists.Count[kpi.ListingsNeedPSE] == 0 {
+		t.Errorf("listings needing PSE: %d without the catalog asked for, %d with; want 0 and more", got, withDists.Count[kpi.ListingsNeedPSE])
 	}
 	if withDists.Dists[kpi.ShipMinutes].N == 0 {
 		t.Errorf("facts with distributions have none")
