@@ -6,10 +6,15 @@ import (
 )
 
 // BusinessHours are the JST hours in which customer service is expected to
-// work: a first-response clock runs only inside them.
+// work: a first-response clock runs only inside them. They also carry the
+// logistics pause days, on which the ship clock stops.
 type BusinessHours struct {
 	Open, Close time.Duration   // since midnight JST, e.g. 9h and 18h
 	Closed      func(Date) bool // extra closed days (national holidays); nil for none
+	// Paused reports the logistics pause days, when the warehouse does not
+	// ship (the New Year break, Golden Week, Obon); the ship clock stops on
+	// them. nil for none.
+	Paused func(Date) bool
 }
 
 // DefaultHours are weekdays 09:00–18:00 JST.
@@ -41,6 +46,53 @@ func (h BusinessHours) Minutes(from, to time.Time) int64 {
 		total += overlap(from, to, open, close)
 	}
 	return int64(total / time.Minute)
+}
+
+// ShipClock returns the time from start to end that the ship clock counts:
+// end.Sub(start) less the parts of paused days in between. Without pauses,
+// or when end is not after start, it is end.Sub(start).
+func (h BusinessHours) ShipClock(start, end time.Time) time.Duration {
+	took := end.Sub(start)
+	if h.Paused == nil || took <= 0 {
+		return took
+	}
+	for d := DateOf(start); d <= DateOf(end); d++ {
+		if h.Paused(d) {
+			took -= overlap(start, end, d.Start(), (d + 1).Start())
+		}
+	}
+	return took
+}
+
+// maxPauseDays bounds the search for a ship deadline: a run of paused days
+// longer than this is taken to end after it.
+const maxPauseDays = 3660
+
+// ShipDeadline returns when an order whose ship clock starts at start is
+// due: once ShipTarget of time outside paused days has passed. A clock that
+// starts on a paused day starts when the pause ends. It is the first instant
+// t at which ShipClock(start, t) reaches ShipTarget.
+func (h BusinessHours) ShipDeadline(start time.Time) time.Time {
+	if h.Paused == nil {
+		return start.Add(ShipTarget)
+	}
+	left := ShipTarget
+	t := start
+	for paused := 0; ; {
+		d := DateOf(t)
+		next := (d + 1).Start()
+		if h.Paused(d) && paused < maxPauseDays {
+			t = next
+			paused++
+			continue
+		}
+		paused = 0
+		if end := t.Add(left); !end.After(next) {
+			return end
+		}
+		left -= next.Sub(t)
+		t = next
+	}
 }
 
 func overlap(a0, a1, b0, b1 time.Time) time.Duration {

@@ -1,0 +1,91 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// An Option configures a Store at Open.
+type Option func(*options)
+
+type options struct {
+	hours       kpi.BusinessHours
+	fingerprint string
+}
+
+// defaultHours is the fingerprint of kpi.DefaultHours; migration 0006 names
+// it as the hours of the rollups stored before it.
+const defaultHours = "kpi.DefaultHours"
+
+// WithHours makes the store build its daily rollups with hours (holidays,
+// pause days) rather than kpi.DefaultHours. fingerprint names hours, e.g.
+// calendar.Calendar.Fingerprint: equal fingerprints must mean equal hours.
+// The store keeps the fingerprint its rollups were built with, and an Open
+// with another one deletes them all; each is rebuilt when it is next read.
+// Processes sharing a file should agree on the hours, or each Open throws
+// away the rollups of the other.
+func WithHours(hours kpi.BusinessHours, fingerprint string) Option {
+	return func(o *options) { o.hours, o.fingerprint = hours, fingerprint }
+}
+
+func openOptions(opts []Option) (options, error) {
+	o := options{hours: kpi.DefaultHours, fingerprint: defaultHours}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.fingerprint == "" {
+		return o, errors.New("sqlite: open: WithHours needs a fingerprint")
+	}
+	return o, nil
+}
+
+// useHours makes s build its rollups with hours, named fingerprint: if the
+// stored rollups were built with other hours, it deletes them, and records
+// fingerprint as the hours of the rollups from now on.
+func (s *Store) useHours(ctx context.Context, hours kpi.BusinessHours, fingerprint string) error {
+	s.hours = hours
+	const read = "SELECT value FROM meta WHERE key = 'rollup_hours'"
+	var stored string
+	err := s.db.QueryRowContext(ctx, read).Scan(&stored)
+	if err == nil && stored == fingerprint {
+		return nil // the usual case, without taking the write lock
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: read rollup hours: %w", err)
+	}
+	err = s.writeTx(ctx, func(c *sql.Conn) error {
+		// Again under the write lock: another process may have done it.
+		err := c.QueryRowContext(ctx, read).Scan(&stored)
+		if err == nil && stored == fingerprint {
+			return nil
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, "DELETE FROM rollups"); err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, "INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_hours', ?)", fingerprint)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: change rollup hours: %w", err)
+	}
+	return nil
+}
+
+// usable reports whether a rollup of day built at asOf (Unix seconds) may be
+// used at now: it is final, or still fresh (see finalAfterDays).
+func (s *Store) usable(day kpi.Date, asOf int64, now time.Time) bool {
+	if now.Unix()-asOf <= int64(freshFor/time.Second) {
+		return true
+	}
+	// An order paid at the day's end is due last, later after a pause.
+	return asOf >= day.AddDays(finalAfterDays).Start().Unix() &&
+		asOf >= s.hours.ShipDeadline(day.AddDays(1).Start()).Unix()
+}
