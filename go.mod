@@ -11,7 +11,12 @@ require (
 )
 
 require (
+	github.com/go-co-op/gocron/v2 v2.21.2
+	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
+	github.com/jonboulle/clockwork v0.5.0
 	github.com/line/line-bot-sdk-go/v8 v8.14.0
 	go.yaml.in/yaml/v3 v3.0.6
 )
+
+require github.com/robfig/cron/v3 v3.0.1 // indirect

@@ -64,3 +64,10 @@ type BindCodes interface {
 	// channels using the same code at once get it once between them.
 	UseBindCode(ctx context.Context, hash string, now time.Time) (BindCode, error)
 }
+
+// ChannelLister lists the bound chat channels: what the scheduler sends
+// digests and reviews to.
+type ChannelLister interface {
+	// ChatChannelList returns every bound channel, ordered by platform and id.
+	ChatChannelList(ctx context.Context) ([]ChatChannel, error)
+}

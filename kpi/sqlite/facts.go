@@ -12,8 +12,10 @@ import (
 // finalAfterDays: a day's facts keep changing after the day ends. An order
 // left unshipped turns late 24 hours after it could ship, and an unanswered
 // 1-2 star review or ticket keeps counting its wait up to now. A rollup built
-// at or after the start of the third day after its day is final and kept
-// until a write touches the day; one built earlier is only fresh.
+// at or after the start of the third day after its day, and after the ship
+// deadline of an order paid as the day ends (later when a pause follows),
+// is final and kept until a write touches the day; one built earlier is
+// only fresh.
 const finalAfterDays = 3
 
 // freshFor is how long a rollup that is not final is reused before a read
@@ -103,13 +105,6 @@ func (s *Store) shopFacts(ctx context.Context, shop string, q kpi.FactQuery, now
 	return &f, nil
 }
 
-// usable reports whether a rollup of day built at asOf (Unix seconds) may be
-// used at now: it is final, or still fresh.
-func usable(day kpi.Date, asOf int64, now time.Time) bool {
-	return asOf >= day.AddDays(finalAfterDays).Start().Unix() ||
-		now.Unix()-asOf <= int64(freshFor/time.Second)
-}
-
 // rollups returns the usable stored rollups of shop in [from, to), with
 // their distributions if dists, and reports, by day-from, which days they are.
 func (s *Store) rollups(ctx context.Context, shop string, from, to kpi.Date, dists bool, now time.Time) ([]*kpi.Facts, []bool, error) {
@@ -126,7 +121,7 @@ func (s *Store) rollups(ctx context.Context, shop string, from, to kpi.Date, dis
 		if err := rows.Scan(&d, &asOf, &blob); err != nil {
 			return nil, nil, fmt.Errorf("sqlite: read rollups: %w", err)
 		}
-		if !usable(kpi.Date(d), asOf, now) {
+		if !s.usable(kpi.Date(d), asOf, now) {
 			continue
 		}
 		day := new(kpi.Facts)
@@ -154,7 +149,7 @@ func (s *Store) build(ctx context.Context, shop string, from, to kpi.Date, now t
 		if err != nil {
 			return err
 		}
-		days = kpi.BuildFacts(recs, from, to, now, kpi.DefaultHours)
+		days = kpi.BuildFacts(recs, from, to, now, s.hours)
 		st, err := c.PrepareContext(ctx, "INSERT OR REPLACE INTO rollups (shop, day, as_of, facts) VALUES (?, ?, ?, ?)")
 		if err != nil {
 			return err

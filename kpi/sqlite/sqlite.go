@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +23,9 @@ import (
 // Store keeps a seller's records in one SQLite file. It is safe for
 // concurrent use, also by several processes sharing the file.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db    *sql.DB
+	now   func() time.Time
+	hours kpi.BusinessHours // what rollups are built with
 }
 
 var (
@@ -34,13 +36,19 @@ var (
 
 // Open opens the SQLite file at path, creating it if needed, and brings its
 // schema up to date. now is the clock rollups are built against (time.Now if
-// nil). A file that cannot be opened or written gives an Unavailable error.
-func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+// nil). Rollups are built with kpi.DefaultHours unless WithHours says
+// otherwise. A file that cannot be opened or written gives an Unavailable
+// error.
+func Open(ctx context.Context, path string, now func() time.Time, opts ...Option) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
 	fail := func(err error) (*Store, error) {
 		return nil, kpi.Errorf(kpi.Unavailable, "error.store_open", map[string]any{"Path": path}, err)
+	}
+	o, err := openOptions(opts)
+	if err != nil {
+		return fail(err)
 	}
 	// "" and ":memory:" would give every pooled connection a database of its own.
 	if path == "" || path == ":memory:" {
@@ -55,7 +63,12 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		db.Close()
 		return fail(err)
 	}
-	return &Store{db: db, now: now}, nil
+	s := &Store{db: db, now: now}
+	if err := s.useHours(ctx, o.hours, o.fingerprint); err != nil {
+		db.Close()
+		return fail(err)
+	}
+	return s, nil
 }
 
 // dsn returns the driver's data source name for a file path: WAL so that
@@ -114,37 +127,57 @@ func (s *Store) Close() error {
 }
 
 // migrations are the schema changes, applied in the order of their names.
-// Each name starts with its version: 0001_init.sql is version 1. PRAGMA
-// user_version holds the version a database is at.
+// Each name starts with its version: 0001_init.sql is version 1. Versions
+// increase but may leave gaps, so that two changes made at once can each
+// take a number; the table schema_migrations records which versions a
+// database has, and PRAGMA user_version the highest.
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrate applies the migrations the database lacks, each in a transaction
-// of its own together with the new user_version, so that a reopen (or a
-// second process racing this one) applies nothing twice.
-func migrate(ctx context.Context, db *sql.DB) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql") // sorted
+// migrate applies the embedded migrations the database lacks.
+func migrate(ctx context.Context, db *sql.DB) error { return migrateFS(ctx, db, migrations) }
+
+// migrateFS applies the migrations of fsys (migrations/*.sql) that the
+// database lacks, in the order of their versions, each in a transaction of
+// its own together with its record in schema_migrations, so that a reopen
+// (or a second process racing this one) applies nothing twice, and a
+// migration numbered below one already applied (version 6 arriving after 7)
+// is still applied. A database that has a version this program does not
+// know is newer than the program, and is left alone.
+func migrateFS(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+	names, err := fs.Glob(fsys, "migrations/*.sql") // sorted
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	versions := make([]int, len(names))
 	for i, name := range names {
 		version, _, _ := strings.Cut(path.Base(name), "_")
-		if v, err := strconv.Atoi(version); err != nil || v != i+1 {
-			return fmt.Errorf("sqlite: migrate: %s: want version %d first in the name", name, i+1)
+		v, err := strconv.Atoi(version)
+		if err != nil || v < 1 {
+			return fmt.Errorf("sqlite: migrate: %s: want a version first in the name", name)
 		}
-		if err := migrateOne(ctx, db, name, i+1, len(names)); err != nil {
+		if i > 0 && v <= versions[i-1] {
+			return fmt.Errorf("sqlite: migrate: %s and %s: want versions that increase with the names", names[i-1], name)
+		}
+		versions[i] = v
+	}
+	if err := trackMigrations(ctx, db, versions); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for i, name := range names {
+		if err := migrateOne(ctx, db, fsys, name, versions[i]); err != nil {
 			return fmt.Errorf("sqlite: migrate %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func migrateOne(ctx context.Context, db *sql.DB, name string, version, latest int) error {
-	script, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
+// trackMigrations creates schema_migrations if the database lacks it — a
+// database migrated before it existed has versions 1 to user_version,
+// which were applied without gaps — and checks that the database has no
+// version the program does not know.
+func trackMigrations(ctx context.Context, db *sql.DB, known []int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -154,17 +187,75 @@ func migrateOne(ctx context.Context, db *sql.DB, name string, version, latest in
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return err
 	}
+	latest := 0
+	if len(known) > 0 {
+		latest = known[len(known)-1]
+	}
 	if current > latest {
 		return fmt.Errorf("schema version %d is newer than this program's %d", current, latest)
 	}
-	if current >= version {
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"); err != nil {
+		return err
+	}
+	var tracked int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&tracked); err != nil {
+		return err
+	}
+	if tracked == 0 && current > 0 {
+		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE v(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM v WHERE n < ?)
+			INSERT INTO schema_migrations (version) SELECT n FROM v`, current); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		if _, ok := slices.BinarySearch(known, v); !ok {
+			return fmt.Errorf("schema version %d is unknown to this program: the database is newer, or from another branch", v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, fsys fs.FS, name string, version int) error {
+	script, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var applied int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&applied); err != nil {
+		return err
+	}
+	if applied > 0 {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, string(script)); err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES (?)", version); err != nil {
+		return err
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return err
+	}
 	// PRAGMA takes no parameters; version is an int we control.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", max(current, version))); err != nil {
 		return err
 	}
 	return tx.Commit()

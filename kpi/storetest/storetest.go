@@ -19,8 +19,8 @@ import (
 type opener = func(t *testing.T, now func() time.Time) kpi.Store
 
 // Run runs the suite against the stores open makes. It uses nothing but
-// the kpi.Store and kpi.BindCodes interfaces, and closes every store it
-// opens.
+// the kpi.Store, kpi.BindCodes, kpi.ChatChannels, kpi.ChannelLister and
+// kpi.Outbox interfaces, and closes every store it opens.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) {
 	tests := []struct {
 		name string
@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"UnknownShop", testUnknownShop},
 		{"NonFinalRebuilt", testNonFinalRebuilt},
 		{"BindCodes", testBindCodes},
+		{"ChatChannelList", testChatChannelList},
+		{"Outbox", testOutbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
@@ -608,4 +610,132 @@ func testBindCodes(t *testing.T, open opener) {
 	if won != 1 {
 		t.Errorf("%d of %d channels using one code at once got it, want 1", won, users)
 	}
+}
+
+// testChatChannelList: every bound channel, by platform and id, as bound.
+func testChatChannelList(t *testing.T, open opener) {
+	ctx := context.Background()
+	st := openAt(t, open, newClock(jst(2026, 11, 28, 12, 0)))
+	bind, ok1 := st.(kpi.ChatChannels)
+	list, ok2 := st.(kpi.ChannelLister)
+	if !ok1 || !ok2 {
+		t.Fatal("the store does not keep chat channels (kpi.ChatChannels, kpi.ChannelLister)")
+	}
+	if got, err := list.ChatChannelList(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("ChatChannelList of none = %v, %v", got, err)
+	}
+	want := []kpi.ChatChannel{
+		{Platform: "line", ID: "Cb", Role: kpi.RoleJPSupport, Lang: "ja"},
+		{Platform: "slack", ID: "C1", Role: kpi.RoleShop, Lang: "zh+ja", Shops: []string{"rakuten", "yahoo"}},
+		{Platform: "slack", ID: "C2", Role: kpi.RoleHQ, Lang: "zh"},
+	}
+	for _, i := range []int{2, 0, 1} {
+		if err := bind.BindChatChannel(ctx, want[i]); err != nil {
+			t.Fatalf("BindChatChannel: %v", err)
+		}
+	}
+	got, err := list.ChatChannelList(ctx)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ChatChannelList = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// testOutbox: a key is enqueued once, ever; due items come oldest first
+// once their time has come; a failed item comes again later, a sent one
+// never; Pending counts the unsent.
+func testOutbox(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 28, 9, 0)
+	o, ok := openAt(t, open, newClock(now)).(kpi.Outbox)
+	if !ok {
+		t.Fatal("the store does not keep an outbox (kpi.Outbox)")
+	}
+	item := func(key string, created, next time.Time) kpi.OutboxItem {
+		return kpi.OutboxItem{Key: key, Platform: "slack", Channel: "C-" + key, Payload: []byte(`{"k":"` + key + `"}`),
+			Created: created, NextTry: next}
+	}
+	a := item("digest:2026-11-28:slack:C1", now, now)
+	b := item("digest:2026-11-28:line:U1", now.Add(-time.Minute), now) // older
+	b.Platform = "line"
+	c := item("weekly:2026-11-30:slack:C1", now.Add(-2*time.Minute), now.Add(10*time.Minute)) // oldest, due later
+	for _, it := range []kpi.OutboxItem{a, b, c} {
+		if added, err := o.Enqueue(ctx, it); !added || err != nil {
+			t.Fatalf("Enqueue(%s) = %v, %v; want added", it.Key, added, err)
+		}
+	}
+	again := a
+	again.Payload = []byte("other")
+	if added, err := o.Enqueue(ctx, again); added || err != nil {
+		t.Errorf("Enqueue of a key again = %v, %v; want not added", added, err)
+	}
+	for key, want := range map[string]bool{a.Key: true, c.Key: true, "digest:2026-11-29:slack:C1": false} {
+		if got, err := o.Enqueued(ctx, key); got != want || err != nil {
+			t.Errorf("Enqueued(%s) = %v, %v; want %v", key, got, err, want)
+		}
+	}
+	due := func(at time.Time, limit int, want ...kpi.OutboxItem) {
+		t.Helper()
+		got, err := o.Due(ctx, at, limit)
+		if err != nil {
+			t.Fatalf("Due(%v): %v", at, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Due(%v, %d) = %d items %v; want %d", at, limit, len(got), got, len(want))
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Key != w.Key || g.Platform != w.Platform || g.Channel != w.Channel || string(g.Payload) != string(w.Payload) ||
+				g.Attempts != w.Attempts || g.LastError != w.LastError || !g.Created.Equal(w.Created) ||
+				!g.NextTry.Equal(w.NextTry) || !g.Sent.IsZero() {
+				t.Errorf("Due(%v)[%d] = %+v; want %+v", at, i, g, w)
+			}
+		}
+	}
+	pending := func(want int) {
+		t.Helper()
+		if n, err := o.Pending(ctx); n != want || err != nil {
+			t.Errorf("Pending = %d, %v; want %d", n, err, want)
+		}
+	}
+	due(now.Add(-time.Second), 10)
+	due(now, 10, b, a)
+	due(now, 1, b)
+	due(now.Add(10*time.Minute), 10, c, b, a)
+	pending(3)
+
+	if err := o.MarkFailed(ctx, b.Key, now.Add(2*time.Minute), "quota"); err != nil {
+		t.Fatalf("MarkFailed: %v", err)
+	}
+	due(now.Add(time.Minute), 10, a)
+	b.Attempts, b.LastError, b.NextTry = 1, "quota", now.Add(2*time.Minute)
+	due(now.Add(2*time.Minute), 10, b, a)
+	if err := o.MarkFailed(ctx, b.Key, now.Add(4*time.Minute), "again"); err != nil {
+		t.Fatalf("MarkFailed: %v", err)
+	}
+	b.Attempts, b.LastError, b.NextTry = 2, "again", now.Add(4*time.Minute)
+	due(now.Add(10*time.Minute), 10, c, b, a)
+	pending(3)
+
+	if err := o.MarkSent(ctx, a.Key, now.Add(time.Second)); err != nil {
+		t.Fatalf("MarkSent: %v", err)
+	}
+	due(now.Add(time.Hour), 10, c, b)
+	pending(2)
+	if added, err := o.Enqueue(ctx, a); added || err != nil {
+		t.Errorf("Enqueue of a sent key = %v, %v; want not added", added, err)
+	}
+	if ok, err := o.Enqueued(ctx, a.Key); !ok || err != nil {
+		t.Errorf("Enqueued of a sent key = %v, %v; want true", ok, err)
+	}
+	if err := o.MarkFailed(ctx, a.Key, now.Add(time.Hour), "late"); err == nil {
+		t.Error("MarkFailed of a sent item: no error")
+	}
+	if err := o.MarkSent(ctx, "nope", now); err == nil {
+		t.Error("MarkSent of an unknown key: no error")
+	}
+	if err := o.MarkFailed(ctx, "nope", now, "x"); err == nil {
+		t.Error("MarkFailed of an unknown key: no error")
+	}
+	due(now.Add(time.Hour), 10, c, b)
+	pending(2)
 }

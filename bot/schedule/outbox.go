@@ -1,0 +1,217 @@
+package schedule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// batch is how many due items Flush reads at a time.
+const batch = 100
+
+// Key is the outbox key of report r sent on day to channel ch: what makes
+// it go out once.
+func Key(r Report, day kpi.Date, ch kpi.ChatChannel) string {
+	return fmt.Sprintf("%s:%s:%s:%s", r, day, ch.Platform, ch.ID)
+}
+
+// Enqueue renders report r for every channel it goes to and puts it in the
+// outbox, to send on day; it returns how many messages were new. A channel
+// whose key is in the outbox already is skipped before rendering, so that
+// a catch-up or a second run does not render 500 shops' reports again. A
+// channel whose report cannot be made does not keep the others from theirs:
+// the error says how many failed, and the first failure.
+func (s *Scheduler) Enqueue(ctx context.Context, r Report, day kpi.Date) (int, error) {
+	chans, err := s.c.Channels.ChatChannelList(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err)
+	}
+	added, failed, total := 0, 0, 0
+	var first error
+	for _, ch := range chans {
+		if !goesTo(r, ch.Role) {
+			continue
+		}
+		total++
+		if err := ctx.Err(); err != nil {
+			return added, fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err)
+		}
+		ok, err := s.enqueueOne(ctx, r, day, ch)
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if ok {
+			added++
+		}
+	}
+	if failed > 0 {
+		return added, fmt.Errorf("schedule: enqueue %s of %s: %d of %d channels failed, the first: %w", r, day, failed, total, first)
+	}
+	return added, nil
+}
+
+// enqueueOne enqueues report r of day for one channel, unless it was ever
+// enqueued.
+func (s *Scheduler) enqueueOne(ctx context.Context, r Report, day kpi.Date, ch kpi.ChatChannel) (bool, error) {
+	key := Key(r, day, ch)
+	if done, err := s.c.Outbox.Enqueued(ctx, key); err != nil || done {
+		return false, err
+	}
+	reply, err := s.c.Renderer.Report(ctx, string(r), ch, day)
+	if err != nil {
+		return false, fmt.Errorf("render %s: %w", key, err)
+	}
+	data, err := encode(ch, reply)
+	if err != nil {
+		return false, fmt.Errorf("encode %s: %w", key, err)
+	}
+	now := s.clock.Now()
+	return s.c.Outbox.Enqueue(ctx, kpi.OutboxItem{
+		Key: key, Platform: ch.Platform, Channel: ch.ID, Payload: data, NextTry: now, Created: now,
+	})
+}
+
+// payload is an outbox item's Payload: the channel's binding and the reply,
+// as JSON. The reply is marshalled whole, so that a field added to
+// bot.Reply travels without a change here; its Err is dropped (an error
+// interface does not round-trip, and what a report says is in its text).
+type payload struct {
+	Channel kpi.ChatChannel
+	Reply   bot.Reply
+}
+
+func encode(ch kpi.ChatChannel, r bot.Reply) ([]byte, error) {
+	r.Err = nil
+	return json.Marshal(payload{Channel: ch, Reply: r})
+}
+
+func decode(it kpi.OutboxItem) (Message, error) {
+	var p payload
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		return Message{}, fmt.Errorf("decode %s: %w", it.Key, err)
+	}
+	return Message{Key: it.Key, Channel: p.Channel, Reply: p.Reply}, nil
+}
+
+// backoff is how long to wait after the attempts+1st failure: 1m, 2m, 4m
+// … up to 1h.
+func backoff(attempts int) time.Duration {
+	if attempts >= 6 {
+		return time.Hour
+	}
+	return min(time.Minute<<attempts, time.Hour)
+}
+
+// Flush sends what is due in the outbox now: the due items of each
+// platform go to its Sender together; the keys it returns are marked sent,
+// the others failed, due again after a backoff (1m, 2m, 4m … 1h). The items
+// of a platform without a Sender are marked failed too, and stay pending.
+// One Flush runs at a time. The outbox is written with a context that is
+// not cancelled, so that a message sent is recorded as sent.
+func (s *Scheduler) Flush(ctx context.Context) error {
+	s.flushing.Lock()
+	defer s.flushing.Unlock()
+	now := s.clock.Now()
+	for {
+		items, err := s.c.Outbox.Due(ctx, now, batch)
+		if err != nil {
+			return fmt.Errorf("schedule: flush: %w", err)
+		}
+		// Every item is now sent or due later than now: the loop ends.
+		if err := s.deliver(ctx, now, items); err != nil {
+			return fmt.Errorf("schedule: flush: %w", err)
+		}
+		if len(items) < batch {
+			return nil
+		}
+	}
+}
+
+// deliver sends items by platform and records the outcome of each.
+func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.OutboxItem) error {
+	book := context.WithoutCancel(ctx)
+	var errs []error
+	fail := func(it kpi.OutboxItem, reason string) {
+		if err := s.c.Outbox.MarkFailed(book, it.Key, now.Add(backoff(it.Attempts)), reason); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	byPlatform := map[string][]Message{}
+	byKey := map[string]kpi.OutboxItem{}
+	for _, it := range items {
+		m, err := decode(it)
+		if err != nil {
+			s.log.Error("schedule: unreadable outbox item", "key", it.Key, "err", err)
+			fail(it, err.Error())
+			continue
+		}
+		byPlatform[it.Platform] = append(byPlatform[it.Platform], m)
+		byKey[it.Key] = it
+	}
+	platforms := make([]string, 0, len(byPlatform))
+	for p := range byPlatform {
+		platforms = append(platforms, p)
+	}
+	slices.Sort(platforms)
+	for _, p := range platforms {
+		msgs := byPlatform[p]
+		var sent []string
+		var err error
+		if sender, ok := s.c.Senders[p]; ok {
+			sent, err = sender.Send(ctx, msgs)
+		} else {
+			err = fmt.Errorf("no sender for platform %q", p)
+		}
+		delivered := map[string]bool{}
+		for _, k := range sent {
+			delivered[k] = true
+		}
+		at := s.clock.Now()
+		left := 0
+		for _, m := range msgs {
+			if delivered[m.Key] {
+				if err := s.c.Outbox.MarkSent(book, m.Key, at); err != nil {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			left++
+			reason := "not delivered"
+			if err != nil {
+				reason = truncate(err.Error(), 500)
+			}
+			fail(byKey[m.Key], reason)
+		}
+		switch {
+		case err != nil:
+			s.log.Warn("schedule: send", "platform", p, "sent", len(msgs)-left, "left", left, "err", err)
+		case left > 0:
+			s.log.Warn("schedule: send: some messages were not delivered", "platform", p, "sent", len(msgs)-left, "left", left)
+		default:
+			s.log.Info("schedule: sent", "platform", p, "messages", len(msgs))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

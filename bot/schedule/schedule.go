@@ -1,0 +1,370 @@
+// Package schedule runs kpibot's timed work on gocron: every bound channel's
+// daily digest and weekly and monthly reviews, exactly once through a
+// persistent outbox, and the connectors' syncs.
+package schedule
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// Report names a scheduled report; the names are bot's report kinds.
+type Report string
+
+// The reports.
+const (
+	Digest  Report = bot.ReportDigest  // every morning at DigestAt
+	Weekly  Report = bot.ReportWeekly  // Mondays at ReviewAt
+	Monthly Report = bot.ReportMonthly // the 1st at ReviewAt
+)
+
+// reports lists the reports in the order a catch-up enqueues them.
+var reports = []Report{Digest, Weekly, Monthly}
+
+// Renderer builds a report for a channel and the JST day it is sent on
+// (the digest sent on d covers d-1, but that is the renderer's business, as
+// is the language). *bot.Bot is one.
+type Renderer interface {
+	Report(ctx context.Context, kind string, ch kpi.ChatChannel, day kpi.Date) (bot.Reply, error)
+}
+
+// Sender delivers the rendered messages of one platform. It returns the keys
+// of the messages it delivered, also when it fails part way; the others stay
+// in the outbox and are tried again later.
+type Sender interface {
+	Send(ctx context.Context, msgs []Message) (sent []string, err error)
+}
+
+// Message is a rendered report for one channel. Key is unique per report,
+// day and channel: a platform that takes an idempotency key (LINE's retry
+// key) can derive it from Key.
+type Message struct {
+	Key     string
+	Channel kpi.ChatChannel // the channel's binding when the report was made
+	Reply   bot.Reply       // Reply.Err is always nil
+}
+
+// Sync is a connector's periodic pull. A run that takes longer than Every
+// is never run twice at once: the runs that fall due meanwhile are skipped.
+type Sync struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// Config is what a Scheduler works with.
+type Config struct {
+	Channels kpi.ChannelLister
+	Outbox   kpi.Outbox
+	Renderer Renderer
+	Senders  map[string]Sender // by platform: "slack", "line"
+	Clock    clockwork.Clock   // nil: the real clock
+	Log      *slog.Logger      // nil: no logs
+	DigestAt time.Duration     // since midnight JST; 0: 9h
+	ReviewAt time.Duration     // since midnight JST; 0: 10h
+	Retry    time.Duration     // how often the outbox is flushed; 0: 30s
+	Syncs    []Sync
+}
+
+// Scheduler enqueues the reports when they are due, delivers the outbox and
+// runs the syncs.
+type Scheduler struct {
+	c     Config
+	clock clockwork.Clock
+	log   *slog.Logger
+	cron  gocron.Scheduler
+	jobs  map[string]gocron.Job // by name: digest, weekly, monthly, outbox, sync:<name>
+	ctx   context.Context       // the jobs' context, cancelled by Stop
+	stop  context.CancelFunc
+	ran   func(job string) // called after each run of a job; for tests
+
+	flushing sync.Mutex // one Flush at a time, so that no item is sent twice
+
+	mu      sync.Mutex
+	started bool
+	retry   map[Report]retry // reports that some channels did not get yet
+}
+
+// retry is a report that could not be made for every channel it goes to: it
+// is enqueued again on the outbox's tick, after a backoff, while it is the
+// report's current occurrence.
+type retry struct {
+	day      kpi.Date
+	attempts int
+	next     time.Time
+}
+
+// New checks c, fills in its defaults and sets the jobs up; Start starts them.
+func New(c Config) (*Scheduler, error) {
+	if c.Channels == nil || c.Outbox == nil || c.Renderer == nil {
+		return nil, errors.New("schedule: channels, an outbox and a renderer are required")
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	c.DigestAt = cmp.Or(c.DigestAt, 9*time.Hour)
+	c.ReviewAt = cmp.Or(c.ReviewAt, 10*time.Hour)
+	c.Retry = cmp.Or(c.Retry, 30*time.Second)
+	for name, at := range map[string]time.Duration{"DigestAt": c.DigestAt, "ReviewAt": c.ReviewAt} {
+		if at < 0 || at >= 24*time.Hour || at%time.Second != 0 {
+			return nil, fmt.Errorf("schedule: %s %v: want whole seconds within a day", name, at)
+		}
+	}
+	if c.Retry < 0 {
+		return nil, fmt.Errorf("schedule: Retry %v: want a positive duration", c.Retry)
+	}
+	cron, err := gocron.NewScheduler(
+		gocron.WithLocation(kpi.Tokyo),
+		gocron.WithClock(c.Clock),
+		gocron.WithLogger(c.Log),
+		gocron.WithMonitor(skips{c.Log}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: %w", err)
+	}
+	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, cron: cron, jobs: map[string]gocron.Job{}, retry: map[Report]retry{}}
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	if err := s.addJobs(); err != nil {
+		s.stop()
+		cron.Shutdown()
+		return nil, err
+	}
+	return s, nil
+}
+
+// addJobs sets up the jobs: the reports at their times in JST, the outbox
+// every Retry, each sync every Every from the start on.
+func (s *Scheduler) addJobs() error {
+	at := func(d time.Duration) gocron.AtTimes {
+		return gocron.NewAtTimes(gocron.NewAtTime(uint(d/time.Hour), uint(d%time.Hour/time.Minute), uint(d%time.Minute/time.Second)))
+	}
+	if err := s.add("digest", gocron.DailyJob(1, at(s.c.DigestAt)), s.reportJob(Digest)); err != nil {
+		return err
+	}
+	if err := s.add("weekly", gocron.WeeklyJob(1, gocron.NewWeekdays(time.Monday), at(s.c.ReviewAt)), s.reportJob(Weekly)); err != nil {
+		return err
+	}
+	if err := s.add("monthly", gocron.MonthlyJob(1, gocron.NewDaysOfTheMonth(1), at(s.c.ReviewAt)), s.reportJob(Monthly)); err != nil {
+		return err
+	}
+	// Not a singleton: gocron would skip a tick that comes as the previous
+	// one returns; Flush runs one at a time anyway.
+	if err := s.add("outbox", gocron.DurationJob(s.c.Retry), s.tick); err != nil {
+		return err
+	}
+	for _, y := range s.c.Syncs {
+		if y.Name == "" || y.Every <= 0 || y.Run == nil {
+			return fmt.Errorf("schedule: sync %q: want a name, a positive interval and a function", y.Name)
+		}
+		if _, dup := s.jobs["sync:"+y.Name]; dup {
+			return fmt.Errorf("schedule: sync %q twice", y.Name)
+		}
+		if err := s.add("sync:"+y.Name, gocron.DurationJob(y.Every), s.syncJob(y), gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add adds a job whose function gets the jobs' context, logs its panics
+// rather than dying of them, and reports its end to s.ran.
+func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.Context), opts ...gocron.JobOption) error {
+	task := func(ctx context.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("schedule: job panicked", "job", name, "panic", p)
+			}
+			if s.ran != nil {
+				s.ran(name)
+			}
+		}()
+		run(ctx)
+	}
+	j, err := s.cron.NewJob(def, gocron.NewTask(task), append(opts, gocron.WithName(name), gocron.WithContext(s.ctx))...)
+	if err != nil {
+		return fmt.Errorf("schedule: job %s: %w", name, err)
+	}
+	s.jobs[name] = j
+	return nil
+}
+
+// Start starts the jobs, then catches up: each report whose time in the
+// current period (today's DigestAt, this Monday's or this month's 1st's
+// ReviewAt) has passed is enqueued for that day — which enqueues nothing
+// for the channels that have it already — and the outbox is flushed. It
+// returns when the catch-up is done; its failures are logged and retried
+// like those of the jobs. Cancelling ctx stops the jobs, as Stop does.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("schedule: started twice")
+	}
+	s.started = true
+	s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return errors.New("schedule: start after stop")
+	}
+	context.AfterFunc(ctx, s.stop)
+	s.cron.Start()
+
+	now := s.clock.Now()
+	for _, r := range reports {
+		if day, ok := occurrence(r, s.c.DigestAt, s.c.ReviewAt, now); ok && kpi.DateOf(now)-day <= catchUp {
+			s.enqueue(ctx, r, day)
+		}
+	}
+	s.flush(ctx)
+	return nil
+}
+
+// catchUp is how many days late a missed report is still sent at start: a
+// review missed on Monday or the 1st goes out the day after, not a week or
+// a month later, when the next one is near and a first start would send
+// stale reviews.
+const catchUp = 1
+
+// Stop cancels the jobs' context and waits for the running jobs to return.
+func (s *Scheduler) Stop() error {
+	s.stop()
+	if err := s.cron.Shutdown(); err != nil {
+		return fmt.Errorf("schedule: stop: %w", err)
+	}
+	return nil
+}
+
+// goesTo reports whether report r goes to the channels of role: the digest
+// to every channel (hq and Japan support read it in both languages, a shop
+// team in its own); the reviews to hq and the shop teams.
+func goesTo(r Report, role kpi.Role) bool {
+	switch role {
+	case kpi.RoleHQ, kpi.RoleShop:
+		return r == Digest || r == Weekly || r == Monthly
+	case kpi.RoleJPSupport:
+		return r == Digest
+	}
+	return false
+}
+
+// occurrence returns the day of report r's occurrence in the period now is
+// in — today for the digest, this week's Monday for the weekly review, this
+// month's 1st for the monthly one — and whether its time (digestAt or
+// reviewAt since midnight JST) is not after now.
+func occurrence(r Report, digestAt, reviewAt time.Duration, now time.Time) (kpi.Date, bool) {
+	today := kpi.DateOf(now)
+	day, at := today, reviewAt
+	switch r {
+	case Digest:
+		at = digestAt
+	case Weekly:
+		day = today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	case Monthly:
+		day = kpi.NewDate(today.Year(), today.Month(), 1)
+	default:
+		return 0, false
+	}
+	return day, !now.Before(day.Start().Add(at))
+}
+
+// reportJob is the job of report r: enqueue it for today (JST), then flush.
+func (s *Scheduler) reportJob(r Report) func(context.Context) {
+	return func(ctx context.Context) {
+		s.enqueue(ctx, r, kpi.DateOf(s.clock.Now()))
+		s.flush(ctx)
+	}
+}
+
+// tick is the outbox's job: enqueue again the reports that some channels
+// did not get, once their backoff is over, and flush.
+func (s *Scheduler) tick(ctx context.Context) {
+	now := s.clock.Now()
+	type todo struct {
+		r   Report
+		day kpi.Date
+	}
+	var again []todo
+	s.mu.Lock()
+	for r, st := range s.retry {
+		if day, ok := occurrence(r, s.c.DigestAt, s.c.ReviewAt, now); !ok || day != st.day {
+			s.log.Warn("schedule: gave up a report some channels did not get: its time is over", "report", r, "day", st.day)
+			delete(s.retry, r)
+		} else if !now.Before(st.next) {
+			again = append(again, todo{r, st.day})
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range again {
+		s.enqueue(ctx, t.r, t.day)
+	}
+	s.flush(ctx)
+}
+
+// enqueue is Enqueue that logs what it did and, when some channels could
+// not get the report, remembers to try again.
+func (s *Scheduler) enqueue(ctx context.Context, r Report, day kpi.Date) {
+	n, err := s.Enqueue(ctx, r, day)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.retry, r)
+		if n > 0 {
+			s.log.Info("schedule: enqueued", "report", r, "day", day, "messages", n)
+		}
+		return
+	}
+	attempts := 0
+	if prev, ok := s.retry[r]; ok && prev.day == day {
+		attempts = prev.attempts + 1
+	}
+	next := s.clock.Now().Add(backoff(attempts))
+	s.retry[r] = retry{day: day, attempts: attempts, next: next}
+	s.log.Error("schedule: enqueue", "report", r, "day", day, "messages", n, "retry_at", next, "err", err)
+}
+
+// flush is Flush that logs its error.
+func (s *Scheduler) flush(ctx context.Context) {
+	if err := s.Flush(ctx); err != nil {
+		s.log.Error("schedule: flush", "err", err)
+	}
+}
+
+// syncJob runs a sync and logs its failure.
+func (s *Scheduler) syncJob(y Sync) func(context.Context) {
+	log := s.log.With("sync", y.Name)
+	return func(ctx context.Context) {
+		start := s.clock.Now()
+		if err := y.Run(ctx); err != nil {
+			log.Error("schedule: sync", "err", err)
+			return
+		}
+		log.Debug("schedule: synced", "took", s.clock.Since(start))
+	}
+}
+
+// skips logs the runs gocron skipped because the job's previous run had not
+// finished.
+type skips struct{ log *slog.Logger }
+
+func (m skips) IncrementJob(_ uuid.UUID, name string, _ []string, status gocron.JobStatus) {
+	if status == gocron.SingletonRescheduled {
+		m.log.Warn("schedule: run skipped: the previous run is still going", "job", name)
+	}
+}
+
+func (skips) RecordJobTiming(time.Time, time.Time, uuid.UUID, string, []string) {}

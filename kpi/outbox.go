@@ -1,0 +1,43 @@
+package kpi
+
+import (
+	"context"
+	"time"
+)
+
+// OutboxItem is a rendered message waiting in the outbox to go to one chat
+// channel.
+type OutboxItem struct {
+	Key       string // unique, e.g. "digest:2026-11-28:slack:C123"
+	Platform  string // slack, line
+	Channel   string // the platform's channel, group or user id
+	Payload   []byte // the rendered message
+	Attempts  int    // failed deliveries so far
+	NextTry   time.Time
+	LastError string // why the last delivery failed
+	Created   time.Time
+	Sent      time.Time // zero while unsent
+}
+
+// Outbox keeps the messages to send until they are sent, across restarts.
+// Its keys make a message go out once: a key enqueued once is never enqueued
+// again, even after the message was sent.
+type Outbox interface {
+	// Enqueue adds an item, unless its key was ever enqueued: added is
+	// false then, and the outbox is unchanged.
+	Enqueue(ctx context.Context, it OutboxItem) (added bool, err error)
+	// Enqueued reports whether key was ever enqueued, sent or not: what
+	// lets a caller skip building a message that would not be added.
+	Enqueued(ctx context.Context, key string) (bool, error)
+	// Due returns up to limit unsent items whose NextTry is not after now,
+	// oldest (by Created) first.
+	Due(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// MarkSent records that the item was delivered at at; it is never due
+	// again.
+	MarkSent(ctx context.Context, key string, at time.Time) error
+	// MarkFailed records a failed delivery: Attempts goes up by one,
+	// LastError becomes reason and the item is due again at next.
+	MarkFailed(ctx context.Context, key string, next time.Time, reason string) error
+	// Pending returns the number of unsent items.
+	Pending(ctx context.Context) (int, error)
+}

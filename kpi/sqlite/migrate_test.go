@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// TestMigrateGaps: versions may leave gaps, and a migration numbered below
+// one already applied (two changes made at once) is applied when it comes;
+// a database migrated before schema_migrations existed counts as having
+// 1..user_version; one with a version the program lacks is refused.
+func TestMigrateGaps(t *testing.T) {
+	ctx := context.Background()
+	script := func(table string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("CREATE TABLE " + table + " (x INTEGER);")}
+	}
+	one, two, three := script("t1"), script("t2"), script("t3")
+	gap := fstest.MapFS{"migrations/0001_a.sql": one, "migrations/0003_c.sql": three}
+	full := fstest.MapFS{"migrations/0001_a.sql": one, "migrations/0002_b.sql": two, "migrations/0003_c.sql": three}
+
+	openDB := func(t *testing.T) *sql.DB {
+		t.Helper()
+		db, err := sql.Open("sqlite3", dsn(filepath.Join(t.TempDir(), "m.db")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	tables := func(t *testing.T, db *sql.DB) string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_' ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		var v int
+		if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(names, ",") + " v" + strconv.Itoa(v)
+	}
+	migrateWith := func(t *testing.T, db *sql.DB, fsys fstest.MapFS) {
+		t.Helper()
+		if err := migrateFS(ctx, db, fsys); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+	}
+
+	t.Run("late lower version", func(t *testing.T) {
+		db := openDB(t)
+		migrateWith(t, db, gap)
+		if got := tables(t, db); got != "t1,t3 v3" {
+			t.Errorf("with a gap: %s", got)
+		}
+		migrateWith(t, db, full) // re-running 1 or 3 would fail: the tables exist
+		migrateWith(t, db, full)
+		if got := tables(t, db); got != "t1,t2,t3 v3" {
+			t.Errorf("gap filled: %s", got)
+		}
+	})
+	t.Run("database from before schema_migrations", func(t *testing.T) {
+		db := openDB(t)
+		for _, q := range []string{"CREATE TABLE t1 (x INTEGER)", "CREATE TABLE t2 (x INTEGER)", "PRAGMA user_version = 2"} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		migrateWith(t, db, full)
+		if got := tables(t, db); got != "t1,t2,t3 v3" {
+			t.Errorf("legacy: %s", got)
+		}
+	})
+	t.Run("version the program lacks", func(t *testing.T) {
+		db := openDB(t)
+		migrateWith(t, db, full)
+		if err := migrateFS(ctx, db, gap); err == nil || !strings.Contains(err.Error(), "version 2 is unknown") {
+			t.Errorf("a program without version 2 on a database with it: %v", err)
+		}
+	})
+	t.Run("same version twice", func(t *testing.T) {
+		db := openDB(t)
+		twice := fstest.MapFS{"migrations/0001_a.sql": one, "migrations/0002_b.sql": two, "migrations/0002_c.sql": three}
+		if err := migrateFS(ctx, db, twice); err == nil || !strings.Contains(err.Error(), "increase") {
+			t.Errorf("two migrations numbered 2: %v", err)
+		}
+	})
+}

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+var (
+	_ kpi.Outbox        = (*Store)(nil)
+	_ kpi.ChannelLister = (*Store)(nil)
+)
+
+// ChatChannelList returns every bound chat channel, ordered by platform and id.
+func (s *Store) ChatChannelList(ctx context.Context) ([]kpi.ChatChannel, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT platform, id, role, lang, shops FROM chat_channels ORDER BY platform, id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+	}
+	defer rows.Close()
+	var list []kpi.ChatChannel
+	for rows.Next() {
+		var c kpi.ChatChannel
+		var role, shops string
+		if err := rows.Scan(&c.Platform, &c.ID, &role, &c.Lang, &shops); err != nil {
+			return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+		}
+		c.Role = kpi.Role(role)
+		if shops != "" {
+			c.Shops = strings.Split(shops, ",")
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+	}
+	return list, nil
+}
+
+// Enqueue adds an item to the outbox unless its key was ever enqueued.
+// Times are kept to the second.
+func (s *Store) Enqueue(ctx context.Context, it kpi.OutboxItem) (bool, error) {
+	if it.Key == "" {
+		return false, errors.New("sqlite: enqueue: an outbox item needs a key")
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO outbox
+		(key, platform, channel, payload, attempts, next_try, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		it.Key, it.Platform, it.Channel, it.Payload, it.Attempts, it.NextTry.Unix(), it.LastError, it.Created.Unix())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: enqueue %s: %w", it.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: enqueue %s: %w", it.Key, err)
+	}
+	return n == 1, nil
+}
+
+// Enqueued reports whether key was ever enqueued.
+func (s *Store) Enqueued(ctx context.Context, key string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM outbox WHERE key = ?", key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite: look up outbox item %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// Due returns up to limit unsent items due at now, oldest first.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.OutboxItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, platform, channel, payload, attempts, next_try, last_error, created_at
+		FROM outbox WHERE sent_at IS NULL AND next_try <= ? ORDER BY created_at, rowid LIMIT ?`, now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
+	}
+	defer rows.Close()
+	var items []kpi.OutboxItem
+	for rows.Next() {
+		var it kpi.OutboxItem
+		var next, created int64
+		if err := rows.Scan(&it.Key, &it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
+		}
+		it.NextTry = time.Unix(next, 0).UTC()
+		it.Created = time.Unix(created, 0).UTC()
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
+	}
+	return items, nil
+}
+
+// MarkSent records that an item was delivered; the first delivery time
+// stays if it is marked twice.
+func (s *Store) MarkSent(ctx context.Context, key string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, "UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE key = ?", at.Unix(), key)
+	return outboxUpdated(res, err, "mark outbox item "+key+" sent", "no such item")
+}
+
+// MarkFailed records a failed delivery of an unsent item.
+func (s *Store) MarkFailed(ctx context.Context, key string, next time.Time, reason string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_try = ?, last_error = ?
+		WHERE key = ? AND sent_at IS NULL`, next.Unix(), reason, key)
+	return outboxUpdated(res, err, "mark outbox item "+key+" failed", "no such unsent item")
+}
+
+// outboxUpdated checks that an update of the outbox changed an item; none is
+// the error missing.
+func outboxUpdated(res sql.Result, err error, what, missing string) error {
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = errors.New(missing)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
+}
+
+// Pending returns the number of unsent items.
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM outbox WHERE sent_at IS NULL").Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count pending outbox items: %w", err)
+	}
+	return n, nil
+}
