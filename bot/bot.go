@@ -48,6 +48,7 @@ type Bot struct {
 	channels Channels
 	text     *locales.Catalog
 	parser   *Parser
+	calendar Calendar // nil: no holidays or pauses to mention
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -68,6 +69,48 @@ func New(engine Computer, shops ShopLister, prefs Prefs, channels Channels, text
 	}
 	return &Bot{engine: engine, shops: shops, prefs: prefs, channels: channels, text: text, parser: p, now: now, log: log}, nil
 }
+
+// ShowsNumbers tells whether an action shows a shop's numbers, which an
+// unbound channel may not see.
+func (a Action) ShowsNumbers() bool {
+	switch a {
+	case ActionMetric, ActionStatus, ActionDigest, ActionWeekly, ActionMonthly:
+		return true
+	}
+	return false
+}
+
+// onDemand writes a report when asked in chat, for the channel's shops, in
+// the asker's language: the digest of the day asked (yesterday if none),
+// the review of the week or month asked (the last one if none).
+func (b *Bot) onDemand(ctx context.Context, req Request, cmd Command) func(*locales.Printer) Reply {
+	ch := kpi.ChatChannel{}
+	if req.Channel != nil {
+		ch = *req.Channel
+	}
+	day := kpi.DateOf(b.now()) // sent today: about yesterday, last week, last month
+	if per := cmd.Query.Period; per != (kpi.Period{}) {
+		day = per.To // as if sent the day after the period asked for
+		if cmd.Action == ActionDigest {
+			day = per.Last() + 1
+		}
+	}
+	var render func(*locales.Printer) Reply
+	var err error
+	if cmd.Action == ActionDigest {
+		render, err = b.digest(ctx, ch, day)
+	} else {
+		render, err = b.review(ctx, string(cmd.Action), ch, day)
+	}
+	if err != nil {
+		return b.errorReply(err)
+	}
+	return render
+}
+
+// SetCalendar lets the bot's reports say when a day was a holiday or a
+// logistics pause.
+func (b *Bot) SetCalendar(c Calendar) { b.calendar = c }
 
 // Request is one chat line with who asked and where.
 type Request struct {
@@ -129,7 +172,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 		render = b.bind(ctx, req, cmd, shops)
 	case cmd.Action == ActionBindCode:
 		render = b.bindCode(ctx, req, cmd, shops)
-	case c != nil && c.Role == "" && (cmd.Action == ActionMetric || cmd.Action == ActionStatus):
+	case c != nil && c.Role == "" && cmd.Action.ShowsNumbers():
 		// No numbers before an admin says who the channel is for; help,
 		// lists and languages show none and work anywhere.
 		hint := "channel.unbound"
@@ -180,6 +223,8 @@ func (b *Bot) answer(ctx context.Context, req Request, cmd Command) func(*locale
 		return b.setLang(ctx, req.User, cmd.Lang)
 	case ActionStatus:
 		return b.status(ctx, cmd.Query)
+	case ActionDigest, ActionWeekly, ActionMonthly:
+		return b.onDemand(ctx, req, cmd)
 	}
 	res, err := b.engine.Compute(ctx, cmd.Query)
 	if err != nil {
@@ -410,15 +455,27 @@ func merge(zh, ja Reply) Reply {
 		out.Fields = append(out.Fields, Field{both(zh.Fields[i].Label, ja.Fields[i].Label, " / "),
 			both(zh.Fields[i].Value, ja.Fields[i].Value, " / ")})
 	}
-	for i := range zh.Rows {
-		r := zh.Rows[i]
-		r.Label = both(r.Label, ja.Rows[i].Label, " / ")
-		r.Value = both(r.Value, ja.Rows[i].Value, " / ")
-		r.Detail = both(r.Detail, ja.Rows[i].Detail, " / ")
-		out.Rows = append(out.Rows, r)
+	out.Rows = mergeRows(zh.Rows, ja.Rows)
+	out.Sections = nil
+	for i := range zh.Sections {
+		s := zh.Sections[i]
+		s.Title = both(s.Title, ja.Sections[i].Title, " / ")
+		s.Rows = mergeRows(s.Rows, ja.Sections[i].Rows)
+		out.Sections = append(out.Sections, s)
 	}
 	for i := range zh.Notes {
 		out.Notes = append(out.Notes, both(zh.Notes[i], ja.Notes[i], " / "))
+	}
+	return out
+}
+
+func mergeRows(zh, ja []Row) []Row {
+	var out []Row
+	for i, r := range zh {
+		r.Label = both(r.Label, ja[i].Label, " / ")
+		r.Value = both(r.Value, ja[i].Value, " / ")
+		r.Detail = both(r.Detail, ja[i].Detail, " / ")
+		out = append(out, r)
 	}
 	return out
 }

@@ -11,10 +11,11 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/calendar"
 )
 
 // literalIDRE finds message ids written out in Go code.
-var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|line|channel|role)\.[a-z0-9_]+)"`)
+var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|line|channel|role|digest|review)\.[a-z0-9_]+)"`)
 
 // usedIDs returns every message id the code can ask for: those written out
 // in the sources, and those it builds from the catalog and the enums.
@@ -62,6 +63,18 @@ func usedIDs(t *testing.T) map[string]bool {
 	}
 	for _, r := range kpi.Roles {
 		used["role."+strings.ReplaceAll(string(r), "-", "_")] = true
+	}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		used["weekday."+d] = true
+	}
+	for _, kind := range []string{ReportWeekly, ReportMonthly} {
+		used["review."+kind+".title"] = true
+	}
+	for _, id := range calendar.HolidayIDs {
+		used["holiday."+id] = true
+	}
+	for _, r := range calendar.DefaultRules() {
+		used["pause."+r.ID] = true
 	}
 	for _, topic := range []Action{ActionList, ActionStatus, ActionLang} {
 		used["help."+string(topic)] = true

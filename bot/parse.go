@@ -23,8 +23,14 @@ const (
 	ActionHelp   Action = "help"
 	ActionList   Action = "list"
 	ActionStatus Action = "status"
-	ActionLang   Action = "lang"
-	ActionBind   Action = "bind"
+	// The scheduled reports, on demand: the daily digest (of the period's
+	// day, else yesterday) and the weekly and monthly reviews (of the week
+	// or month asked, else the last one).
+	ActionDigest  Action = "digest"
+	ActionWeekly  Action = "weekly"
+	ActionMonthly Action = "monthly"
+	ActionLang    Action = "lang"
+	ActionBind    Action = "bind"
 	// ActionBindCode makes a one-time code that binds a channel elsewhere.
 	ActionBindCode Action = "bind_code"
 )
@@ -184,7 +190,8 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokRangeSep}}
 		case strings.HasPrefix(id, "role_"):
 			ph = phrase{tok: token{kind: tokRole, value: strings.ReplaceAll(strings.TrimPrefix(id, "role_"), "_", "-")}}
-		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind" || id == "bind_code":
+		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind" || id == "bind_code" ||
+			id == "digest" || id == "weekly" || id == "monthly":
 			ph = phrase{tok: token{kind: tokCommand, value: id}}
 		default:
 			return nil, fmt.Errorf("bot: vocabulary: unknown word id %q", id)
@@ -729,6 +736,14 @@ func interpret(toks []token, code string) (Command, error) {
 		}
 		return cmd, nil
 	case ActionList:
+		return cmd, nil
+	case ActionDigest, ActionWeekly, ActionMonthly:
+		if len(periods) > 1 {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.two_periods", nil, nil)
+		}
+		if len(periods) == 1 {
+			cmd.Query.Period = periods[0].period
+		}
 		return cmd, nil
 	case ActionLang:
 		if cmd.Lang == "" {

@@ -27,19 +27,15 @@ func (r Reply) PlainText() string {
 		if r.RowsTitle != "" {
 			b.WriteString(r.RowsTitle + "\n")
 		}
-		width, valueWidth := 0, 0
-		for _, row := range r.Rows {
-			width = max(width, displayWidth(row.Label))
-			valueWidth = max(valueWidth, displayWidth(row.Value))
+		writeRows(&b, r.Rows)
+	}
+	for _, s := range r.Sections {
+		b.WriteString("\n")
+		if m := Mark(s.Verdict); m != "" {
+			b.WriteString(m + " ")
 		}
-		for _, row := range r.Rows {
-			mark := Mark(row.Verdict)
-			if mark == "" {
-				mark = "  "
-			}
-			fmt.Fprintf(&b, "  %s %s%s  %s%s  (%s)\n", mark, row.Label, pad(row.Label, width),
-				pad(row.Value, valueWidth), row.Value, row.Detail)
-		}
+		b.WriteString(s.Title + "\n")
+		writeRows(&b, s.Rows)
 	}
 	if r.Context != "" {
 		b.WriteString("  " + r.Context + "\n")
@@ -51,6 +47,26 @@ func (r Reply) PlainText() string {
 		b.WriteString(r.Text + "\n")
 	}
 	return b.String()
+}
+
+// writeRows writes rows as an aligned table: mark, label, value, (detail).
+func writeRows(b *strings.Builder, rows []Row) {
+	width, valueWidth := 0, 0
+	for _, row := range rows {
+		width = max(width, displayWidth(row.Label))
+		valueWidth = max(valueWidth, displayWidth(row.Value))
+	}
+	for _, row := range rows {
+		mark := Mark(row.Verdict)
+		if mark == "" {
+			mark = "  "
+		}
+		fmt.Fprintf(b, "  %s %s%s  %s%s", mark, row.Label, pad(row.Label, width), pad(row.Value, valueWidth), row.Value)
+		if row.Detail != "" {
+			fmt.Fprintf(b, "  (%s)", row.Detail)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // Summary is the reply on one line, for notifications and previews: the

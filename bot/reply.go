@@ -15,6 +15,7 @@ type Reply struct {
 	Fields    []Field      // value, target, previous, change
 	Rows      []Row        // the breakdown by shop
 	RowsTitle string       // the breakdown's heading
+	Sections  []Section    // a report's parts after the rows: a digest's shops
 	Context   string       // the window and the sample size
 	Notes     []string     // remarks: what was corrected or ignored
 	Text      string       // free text: help, lists, error messages
@@ -38,6 +39,13 @@ func Mark(v kpi.Verdict) string { return marks[v] }
 // Field is a labelled value.
 type Field struct {
 	Label, Value string
+}
+
+// Section is a titled group of rows, such as one shop's KPIs in a digest.
+type Section struct {
+	Title   string
+	Verdict kpi.Verdict
+	Rows    []Row
 }
 
 // Row is one line of a breakdown or an overview.

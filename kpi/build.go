@@ -33,6 +33,11 @@ type Records struct {
 // stand at asOf: an order not yet shipped counts as late only once its 24
 // hours have passed, and an unanswered review or ticket counts the time it
 // has waited so far. Every day of the window gets an entry.
+//
+// hours gives the business hours of the first-response and coverage
+// metrics, and the pause days on which the 24-hour ship clock stops: an
+// order paid before or during a pause is due 24 hours of unpaused time
+// after payment, and its ship minutes leave the paused time out.
 func BuildFacts(recs *Records, from, to Date, asOf time.Time, hours BusinessHours) map[Date]*Facts {
 	out := make(map[Date]*Facts, int(to-from))
 	for d := from; d < to; d++ {
@@ -91,7 +96,8 @@ func BuildFacts(recs *Records, from, to Date, asOf time.Time, hours BusinessHour
 			f.Count[NegativeReviews]++
 			f.Peaks[NegativeReviewsPeakDay]++
 			replied := r.RepliedAt
-			if replied.IsZero() {
+			if replied.IsZero() || replied.After(asOf) {
+				f.Count[NegativeUnanswered]++
 				replied = asOf
 			}
 			f.Dists[ReviewReplyMinutes].Observe(minutes(replied.Sub(r.Posted)))
@@ -133,8 +139,9 @@ func BuildFacts(recs *Records, from, to Date, asOf time.Time, hours BusinessHour
 		case ok:
 			f.Count[ShipDue]++
 			f.Count[ShippedOrders]++
-			f.Dists[ShipMinutes].Observe(minutes(shipped.Sub(start)))
-			if !shipped.After(start.Add(ShipTarget)) {
+			took := hours.ShipClock(start, shipped) // paused days do not count
+			f.Dists[ShipMinutes].Observe(minutes(took))
+			if took <= ShipTarget {
 				f.Count[ShippedIn24h]++
 			}
 			if !o.ShipBy.IsZero() {
@@ -145,7 +152,7 @@ func BuildFacts(recs *Records, from, to Date, asOf time.Time, hours BusinessHour
 			}
 		case o.Status == StatusPending:
 			// not payable yet: not due
-		case !asOf.Before(start.Add(ShipTarget)):
+		case !asOf.Before(hours.ShipDeadline(start)):
 			f.Count[ShipDue]++ // past its deadline and still not shipped
 		}
 	}

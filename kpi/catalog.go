@@ -263,6 +263,10 @@ var Catalog = []*Metric{
 		}},
 	{ID: "order_defect_rate", Area: AreaCustomers, Unit: Percent, Op: Below, Target: 0.01, MinSample: 20, Sample: SampleOrders, Lookback: 60, DefaultPeriod: KindYesterday,
 		value: rate(DefectOrders, OrdersPlaced)},
+	{ID: "reviews_awaiting_reply", Area: AreaCustomers, Unit: Count, Op: AtMost, Target: 0, Sample: SampleReviews, DefaultPeriod: KindLastDays, DefaultDays: 7,
+		value: func(f *Facts, _ int) Value {
+			return Value{V: float64(f.Count[NegativeUnanswered]), Secondary: nan, Sample: f.Count[NegativeReviews]}
+		}},
 	{ID: "review_response_hours", Area: AreaCustomers, Unit: Hours, Op: AtMost, Target: 24, MinSample: 1, Sample: SampleReviews, Stat: "mean", Secondary: "p90", DefaultPeriod: KindLastDays, DefaultDays: 7,
 		value: mean(ReviewReplyMinutes, 60)},
 	{ID: "inventory_turnover_days", Area: AreaInventory, Unit: Days, Op: AtMost, Target: 60, MinSample: 1, Sample: SampleSnapshots, DefaultPeriod: KindLastDays, DefaultDays: 30,

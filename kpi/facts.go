@@ -60,6 +60,7 @@ const (
 	ListingsLabelPassed                  // of those, passed
 	PricedSKUs                           // SKUs with a competitor price in the window
 	PriceIndexMicros                     // sum over them of our price ÷ lowest competitor price, ×1e6
+	NegativeUnanswered                   // 1-2 star reviews not replied to when the day was built (posted day)
 	numCounters
 )
 
@@ -305,9 +306,13 @@ func (d *Dist) Quantile(q float64) float64 {
 }
 
 // MarshalBinary encodes f compactly: varints, zero runs skipped by index.
+// factsFormat is the version of MarshalBinary's encoding; it changes when
+// the counters do, so that stored facts of an older kind are rebuilt.
+const factsFormat = 2
+
 func (f *Facts) MarshalBinary() ([]byte, error) {
 	buf := make([]byte, 0, 256)
-	buf = binary.AppendUvarint(buf, 1) // format version
+	buf = binary.AppendUvarint(buf, factsFormat)
 	buf = binary.AppendVarint(buf, int64(f.Day))
 	appendInts := func(vals []int64) {
 		for i, v := range vals {
@@ -348,8 +353,8 @@ func (f *Facts) UnmarshalBinary(data []byte) error { return f.Decode(data, true)
 func (f *Facts) Decode(data []byte, dists bool) error {
 	*f = Facts{}
 	r := reader{data: data}
-	if r.uvarint() != 1 {
-		return errFacts
+	if r.uvarint() != factsFormat {
+		return errFacts // an older format: the caller rebuilds it
 	}
 	f.Day = Date(r.varint())
 	readInts := func(vals []int64) {

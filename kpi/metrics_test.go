@@ -205,6 +205,9 @@ func TestMetrics(t *testing.T) {
 		{"negative reviews calm", "negative_reviews", Scope{Shop: "b"}, span(11, 15, 11, 16), 0, 0, 1, VerdictOK},
 		// 60 days to 11-27: 6 orders placed; a2 has a 1-star review, b1 a chargeback.
 		{"order defect rate", "order_defect_rate", Scope{}, day(11, 27), 2.0 / 6, nan, 6, VerdictFew},
+		// v2 is the only 1-2 star review of 11-15 not answered yet.
+		{"reviews awaiting reply", "reviews_awaiting_reply", Scope{}, day(11, 15), 1, nan, 3, VerdictBreach},
+		{"reviews awaiting reply none", "reviews_awaiting_reply", Scope{Shop: "b"}, day(11, 15), 0, nan, 0, VerdictOK},
 		// v1 6 h, v2 unanswered since 11-15 11:00 (313 h by now), v4 24 h; p90 is v2, kept
 		// in a bucket 16 min wide (18,768 min).
 		{"review response hours", "review_response_hours", Scope{}, day(11, 15), 20580.0 / 3 / 60, 18768.0 / 60, 3, VerdictBreach},

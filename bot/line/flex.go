@@ -47,8 +47,8 @@ var verdictColors = map[kpi.Verdict]string{
 // the localized "…and n more lines". Its altText is the reply's one-line
 // summary, which holds the key number. Anything else (help, lists, errors)
 // is plain text, as in TextMessages.
-func Messages(r bot.Reply, more func(n int) string) []messaging_api.MessageInterface {
-	if len(r.Fields) == 0 && len(r.Rows) == 0 {
+func Messages(r bot.Reply, more func(id string, n int) string) []messaging_api.MessageInterface {
+	if len(r.Fields) == 0 && len(r.Rows) == 0 && len(r.Sections) == 0 {
 		return TextMessages(r)
 	}
 	return []messaging_api.MessageInterface{&messaging_api.FlexMessage{
@@ -81,55 +81,125 @@ func altText(r bot.Reply) string {
 	return s
 }
 
-// container is the reply as one bubble, or as a carousel when its rows do
-// not fit in the main bubble.
-func container(r bot.Reply, more func(int) string) messaging_api.FlexContainerInterface {
-	if len(r.Rows) <= rowsInMain {
+// part is a bubble of a carousel: rows of the breakdown, or a section's
+// rows (sec is then its index + 1), which is cut as a whole.
+type part struct {
+	bubble messaging_api.FlexBubble
+	rows   int
+	sec    int
+}
+
+// container is the reply as one bubble, or as a carousel: the main bubble,
+// the breakdown's rows when there are too many for it, then a bubble per
+// section. At most 12 bubbles and 50 KB: what does not fit is cut from the
+// end, and the last bubble says how many sections, or else rows, were left
+// out.
+func container(r bot.Reply, more func(id string, n int) string) messaging_api.FlexContainerInterface {
+	if len(r.Rows) <= rowsInMain && len(r.Sections) == 0 {
 		if b, ok := fitMain(r, r.Rows); ok {
 			return b
 		}
 	}
-	var chunks [][]bot.Row
-	for rows := r.Rows; len(rows) > 0; {
-		n := min(rowsPerBubble, len(rows))
-		chunks = append(chunks, rows[:n])
-		rows = rows[n:]
+	var parts []part
+	main, ok := fitMain(r, r.Rows)
+	rowsInBubbles := len(r.Rows) > rowsInMain || !ok
+	if rowsInBubbles {
+		main, _ = fitMain(r, nil)
 	}
-	main, _ := fitMain(r, nil)
-	bubbles := []messaging_api.FlexBubble{*main}
-	for i, chunk := range chunks[:min(len(chunks), maxBubbles-1)] {
-		bubbles = append(bubbles, *rowBubble(r, chunk, i+1, len(chunks)))
+	parts = append(parts, part{bubble: *main})
+	if rowsInBubbles {
+		chunks := chunk(r.Rows)
+		title := strings.TrimSpace(r.RowsTitle)
+		if title == "" {
+			title = r.Title
+		}
+		for i, c := range chunks {
+			parts = append(parts, part{bubble: *rowBubble(numbered(title, i, len(chunks)), r.Verdict, c), rows: len(c)})
+		}
 	}
-	left := 0 // rows cut for lack of room
-	for _, c := range chunks[len(bubbles)-1:] {
-		left += len(c)
+	for si, sec := range r.Sections {
+		chunks := chunk(sec.Rows)
+		for i, c := range chunks {
+			parts = append(parts, part{bubble: *rowBubble(numbered(sec.Title, i, len(chunks)), sec.Verdict, c), rows: len(c), sec: si + 1})
+		}
 	}
-	// Cut rows from the end until the carousel, with its note on what was
-	// cut, fits.
+	var leftRows int
+	leftSecs := map[int]bool{}
+	drop := func() { // the last part, whole
+		p := parts[len(parts)-1]
+		if p.sec > 0 {
+			leftSecs[p.sec] = true
+		} else {
+			leftRows += p.rows
+		}
+		parts = parts[:len(parts)-1]
+	}
+	for len(parts) > maxBubbles {
+		drop()
+	}
 	for {
-		c := carousel(bubbles, left, more)
-		if len(bubbles) == 1 || size(c) <= maxCarouselSize && size(&c.Contents[len(c.Contents)-1]) <= maxBubbleBytes {
+		c := carousel(parts, note(more, leftRows, len(leftSecs)))
+		if len(parts) == 1 || size(c) <= maxCarouselSize && size(&c.Contents[len(c.Contents)-1]) <= maxBubbleBytes {
 			return c
 		}
-		last := &bubbles[len(bubbles)-1]
-		body := *last.Body
-		body.Contents = body.Contents[:len(body.Contents)-1]
-		last.Body = &body
-		left++
-		if len(body.Contents) == 0 {
-			bubbles = bubbles[:len(bubbles)-1]
+		last := &parts[len(parts)-1]
+		if last.sec > 0 || last.rows <= 1 {
+			drop()
+			continue
 		}
+		// Drop the last row of the breakdown's last bubble.
+		body := *last.bubble.Body
+		body.Contents = body.Contents[:len(body.Contents)-1]
+		last.bubble.Body = &body
+		last.rows--
+		leftRows++
 	}
 }
 
-// carousel puts the bubbles together; when left rows were cut, the last
-// bubble ends with a note that says so.
-func carousel(bubbles []messaging_api.FlexBubble, left int, more func(int) string) *messaging_api.FlexCarousel {
-	c := &messaging_api.FlexCarousel{Contents: slices.Clone(bubbles)}
-	if left > 0 {
+// chunk cuts rows into bubbles' worth.
+func chunk(rows []bot.Row) [][]bot.Row {
+	var out [][]bot.Row
+	for len(rows) > 0 {
+		n := min(rowsPerBubble, len(rows))
+		out = append(out, rows[:n])
+		rows = rows[n:]
+	}
+	return out
+}
+
+// numbered is a title with "(i/n)" when a part is one of several.
+func numbered(title string, i, n int) string {
+	if n <= 1 {
+		return title
+	}
+	return title + " (" + strconv.Itoa(i+1) + "/" + strconv.Itoa(n) + ")"
+}
+
+// note says what was cut: sections if any, else rows; "" for nothing.
+func note(more func(id string, n int) string, rows, sections int) string {
+	id, n := "reply.more_lines", rows
+	if sections > 0 {
+		id, n = "reply.more_sections", sections
+	}
+	if n == 0 {
+		return ""
+	}
+	if more == nil {
+		return "… +" + strconv.Itoa(n)
+	}
+	return more(id, n)
+}
+
+// carousel puts the parts together; the last bubble ends with the note.
+func carousel(parts []part, note string) *messaging_api.FlexCarousel {
+	c := &messaging_api.FlexCarousel{}
+	for _, p := range parts {
+		c.Contents = append(c.Contents, p.bubble)
+	}
+	if note != "" {
 		last := &c.Contents[len(c.Contents)-1]
 		body := *last.Body
-		body.Contents = append(slices.Clone(body.Contents), noteText(moreText(more, left), maxFlexTextRune))
+		body.Contents = append(slices.Clone(body.Contents), noteText(note, maxFlexTextRune))
 		last.Body = &body
 	}
 	return c
@@ -178,37 +248,32 @@ func mainBubble(r bot.Reply, rows []bot.Row, n int) *messaging_api.FlexBubble {
 	}
 	return &messaging_api.FlexBubble{
 		Size:   messaging_api.FlexBubbleSIZE_MEGA,
-		Header: header(r, r.Title, n),
+		Header: header(r.Verdict, r.Title, n),
 		Body:   vbox(body),
 	}
 }
 
-// rowBubble is the part-th of n bubbles of a long breakdown.
-func rowBubble(r bot.Reply, rows []bot.Row, part, n int) *messaging_api.FlexBubble {
-	title := strings.TrimSpace(r.RowsTitle)
-	if title == "" {
-		title = r.Title
-	}
-	title += " (" + strconv.Itoa(part) + "/" + strconv.Itoa(n) + ")"
+// rowBubble is a bubble of rows under a title tinted by a verdict.
+func rowBubble(title string, v kpi.Verdict, rows []bot.Row) *messaging_api.FlexBubble {
 	var body []messaging_api.FlexComponentInterface
 	for _, row := range rows {
 		body = append(body, rowBox(row, maxFlexTextRune))
 	}
 	return &messaging_api.FlexBubble{
 		Size:   messaging_api.FlexBubbleSIZE_MEGA,
-		Header: header(r, title, maxFlexTextRune),
+		Header: header(v, title, maxFlexTextRune),
 		Body:   vbox(body),
 	}
 }
 
-func header(r bot.Reply, title string, n int) *messaging_api.FlexBox {
-	if m := bot.Mark(r.Verdict); m != "" {
+func header(v kpi.Verdict, title string, n int) *messaging_api.FlexBox {
+	if m := bot.Mark(v); m != "" {
 		title = m + " " + title
 	}
 	return &messaging_api.FlexBox{
 		Layout:          messaging_api.FlexBoxLAYOUT_VERTICAL,
 		Flex:            0,
-		BackgroundColor: verdictColor(r.Verdict),
+		BackgroundColor: verdictColor(v),
 		PaddingAll:      "md",
 		Contents: []messaging_api.FlexComponentInterface{
 			&messaging_api.FlexText{Text: clipRunes(oneLine(title), n), Size: "md", Weight: messaging_api.FlexTextWEIGHT_BOLD, Wrap: true, Flex: 0},
@@ -277,13 +342,6 @@ func noteText(note string, n int) *messaging_api.FlexText {
 
 func vbox(contents []messaging_api.FlexComponentInterface) *messaging_api.FlexBox {
 	return &messaging_api.FlexBox{Layout: messaging_api.FlexBoxLAYOUT_VERTICAL, Flex: 0, Spacing: "sm", Contents: contents}
-}
-
-func moreText(more func(int) string, n int) string {
-	if more == nil {
-		return "… +" + strconv.Itoa(n)
-	}
-	return more(n)
 }
 
 // size is the length of v's JSON, as LINE measures a bubble or a carousel.

@@ -65,7 +65,12 @@ func statusReply() bot.Reply {
 
 var rowLabel = regexp.MustCompile(`店铺 \d{3}`)
 
-func more(n int) string { return fmt.Sprintf("…ほか %d 行", n) }
+func more(id string, n int) string {
+	if id == "reply.more_sections" {
+		return fmt.Sprintf("…ほか %d 件", n)
+	}
+	return fmt.Sprintf("…ほか %d 行", n)
+}
 
 // encode is a message's JSON as LINE receives it.
 func encode(t *testing.T, msgs []messaging_api.MessageInterface) []byte {

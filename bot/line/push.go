@@ -139,8 +139,8 @@ func (p *Pusher) Deliver(ctx context.Context, pushes []Push, hq kpi.ChatChannel)
 
 // messages is a push's reply as LINE messages, in its own language.
 func (p *Pusher) messages(r bot.Reply) []messaging_api.MessageInterface {
-	return Messages(r, func(n int) string {
-		return p.text.Printer(r.Lang).T("reply.more_lines", map[string]any{"N": n})
+	return Messages(r, func(id string, n int) string {
+		return p.text.Printer(r.Lang).T(id, map[string]any{"N": n})
 	})
 }
 

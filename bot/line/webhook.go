@@ -372,9 +372,10 @@ func (h *Handler) send(ctx context.Context, j job, msgs, plain []messaging_api.M
 	return err
 }
 
-// more says, in the reply's language, how many lines a long reply left out.
-func (h *Handler) more(lang locales.Lang) func(int) string {
-	return func(n int) string {
-		return h.text.Printer(lang).T("reply.more_lines", map[string]any{"N": n})
+// more says, in the reply's language, how many lines or sections a long
+// reply left out.
+func (h *Handler) more(lang locales.Lang) func(string, int) string {
+	return func(id string, n int) string {
+		return h.text.Printer(lang).T(id, map[string]any{"N": n})
 	}
 }

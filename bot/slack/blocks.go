@@ -47,6 +47,17 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 		}
 		body = append(body, sections(lines)...)
 	}
+	for _, sec := range r.Sections {
+		t := oneLine(sec.Title)
+		if m := bot.Mark(sec.Verdict); m != "" {
+			t = m + " " + t
+		}
+		lines := []line{{text: "*" + clip(t, sectionTextLimit-2) + "*"}}
+		for _, row := range sec.Rows {
+			lines = append(lines, line{text: clip(rowText(row), sectionTextLimit), count: 1})
+		}
+		body = append(body, sections(lines)...)
+	}
 	body = append(body, sections(textLines(r.Text))...)
 
 	if c := strings.TrimSpace(r.Context); c != "" {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -58,7 +57,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := sqlite.Open(ctx, *dbPath, e.now)
+	store, err := openStore(ctx, e, *dbPath)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

@@ -15,10 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/bot/console"
 	"github.com/kpibot/kpibot/connectors/demo"
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/calendar"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
@@ -45,6 +48,7 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	ready          func(addr string) // serve calls it with the address it listens on; nil in main
+	clock          clockwork.Clock   // the scheduler's clock; nil: the real one
 }
 
 // run executes one kpibot command and returns the exit code.
@@ -66,6 +70,9 @@ func run(ctx context.Context, e env) int {
 	}
 	if cmd == "bind-code" {
 		return bindCode(ctx, e, p, args)
+	}
+	if cmd == "digest" {
+		return digestCmd(ctx, e, text, p, args)
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -97,15 +104,11 @@ func run(ctx context.Context, e env) int {
 		return 2
 	}
 
-	store, err := sqlite.Open(ctx, *dbPath, e.now)
+	store, b, err := openBot(ctx, e, text, *dbPath, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
 	defer store.Close()
-	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
-	if err != nil {
-		return fail(e.stderr, p, log, err)
-	}
 	user := consoleUser(e.getenv)
 
 	if cmd == "ask" {
@@ -138,6 +141,30 @@ func run(ctx context.Context, e env) int {
 		return fail(e.stderr, p, log, err)
 	}
 	return 0
+}
+
+// openBot opens the store and the bot that answers from it, on the Japanese
+// calendar: holidays close customer service, the default logistics pauses
+// stop the ship clock. Every command opens the store the same way, or each
+// would throw away the daily rollups the other built.
+func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, log *slog.Logger) (*sqlite.Store, *bot.Bot, error) {
+	store, err := openStore(ctx, e, dbPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	b.SetCalendar(calendar.Default())
+	return store, b, nil
+}
+
+// openStore opens the SQLite store on the Japanese calendar.
+func openStore(ctx context.Context, e env, dbPath string) (*sqlite.Store, error) {
+	cal := calendar.Default()
+	return sqlite.Open(ctx, dbPath, e.now, sqlite.WithHours(cal.Hours(), cal.Fingerprint()))
 }
 
 // fail reports err in the user's language and returns exit code 1.

@@ -266,3 +266,55 @@ func TestBindCodeBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestDigestGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"digest.zh+ja", nil}, // yesterday, bilingual: what hq and Japan support get
+		{"digest.zh", []string{"--lang", "zh", "--date", "2026-11-23"}}, // a national holiday
+		{"digest.ja", []string{"--lang", "ja", "--date", "2026-11-26"}}, // the Amazon review burst
+		{"weekly.zh", []string{"--lang", "zh", "--report", "weekly"}},
+		{"monthly.ja", []string{"--lang", "ja", "--report", "monthly", "--date", "2026-10-15"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := exec(t, "", append([]string{"digest", "--db", seeded, "--print"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			path := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if out != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", out, want)
+			}
+		})
+	}
+}
+
+func TestDigestBadInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--print", "--date", "27/11/2026"}, `"27/11/2026" is not a date`},
+		{[]string{"--print", "--report", "daily"}, `There is no report "daily"`},
+		{[]string{"--print", "--lang", "fr"}, "fr"},
+		{[]string{"--print", "now"}, "takes no arguments"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := exec(t, "", append([]string{"digest", "--db", seeded}, tt.args...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("digest %q: exit %d, %q; want exit 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

@@ -13,11 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/bot/line"
+	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/bot/slack"
-	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -139,7 +137,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, err := sqlite.Open(ctx, *dbPath, e.now)
+	store, b, err := openBot(ctx, e, text, *dbPath, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -148,24 +146,24 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			log.Error("close the store", "err", err)
 		}
 	}()
-	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
-	if err != nil {
-		return fail(e.stderr, p, log, err)
-	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
 	})
+	c, err := newChat(e, text, store, log)
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
 	var sh *slack.Handler
-	if sl.enabled() {
+	if c.poster != nil {
 		sh = slack.NewHandler(slack.Config{
 			Bot:           b,
 			SigningSecret: sl.signingSecret,
 			Seen:          store,
 			Channels:      store,
-			Poster:        slack.NewPoster(sl.botToken, sl.apiURL),
+			Poster:        c.poster,
 			Text:          text,
 			Now:           e.now,
 			Log:           log,
@@ -173,22 +171,22 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		sh.Register(mux)
 	}
 	var lh *line.Handler
-	if ln.enabled() {
-		client, err := line.NewClient(line.ClientConfig{Token: ln.token, BaseURL: ln.apiURL, Log: log})
-		if err != nil {
-			return fail(e.stderr, p, log, err)
-		}
+	if c.client != nil {
 		lh = line.NewHandler(line.Config{
 			Bot:           b,
 			ChannelSecret: ln.secret,
 			Seen:          store,
 			Channels:      store,
-			Client:        client,
+			Client:        c.client,
 			Text:          text,
 			Now:           e.now,
 			Log:           log,
 		})
 		lh.Register(mux)
+	}
+	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log})
+	if err != nil {
+		return fail(e.stderr, p, log, err)
 	}
 
 	listener, err := net.Listen("tcp", addr)
@@ -214,6 +212,12 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if sh != nil && sl.appToken != "" {
 		socketDone = make(chan error, 1)
 		go func() { socketDone <- runSocketMode(socketCtx, sh, sl.appToken, sl.botToken, sl.apiURL) }()
+	}
+
+	// The digests and reviews: what is due since the last run (a restart
+	// after 09:00) goes out now, the rest when due.
+	if err := sched.Start(ctx); err != nil {
+		log.Error("kpibot serve: scheduler", "err", err)
 	}
 
 	// Only whether things are configured is logged, never their values.
@@ -251,6 +255,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 	// Socket Mode hands no more work to the handler once it has returned.
 	stopSocket()
+	if err := sched.Stop(); err != nil {
+		log.Warn("kpibot serve: scheduler", "err", err)
+	}
 	if socketDone != nil {
 		if err := <-socketDone; err != nil && !errors.Is(err, context.Canceled) {
 			log.Warn("kpibot serve: Slack Socket Mode", "err", err)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,8 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/kpibot/kpibot/bot/line/linetest"
 	"github.com/kpibot/kpibot/bot/slack"
+	"github.com/kpibot/kpibot/kpi"
 )
 
 const (
@@ -105,6 +109,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) *server {
 		getenv: func(k string) string { return vars[k] },
 		now:    func() time.Time { return demoNow },
 		ready:  func(addr string) { ready <- addr },
+		clock:  clockwork.NewFakeClockAt(demoNow),
 	}
 	go func() { s.done <- run(ctx, e) }()
 	t.Cleanup(func() {
@@ -485,5 +490,55 @@ func TestServeLINE(t *testing.T) {
 	if msgs := strings.Join(jsonLog(t, log), "\n"); !strings.Contains(msgs, "WARN line: refused a request with a bad signature") ||
 		strings.Contains(msgs, "no chat platform") {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// A bound LINE hq group gets the day's digest when serve starts after
+// 09:00, once: not again after a restart.
+func TestServeSendsTheMissedDigestOnce(t *testing.T) {
+	fake := linetest.NewServer(t)
+	db := filepath.Join(t.TempDir(), "serve.db")
+	data, err := os.ReadFile(seeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	group := "C" + strings.Repeat("0", 31) + "9"
+	store, err := openStore(context.Background(), env{now: func() time.Time { return demoNow }}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.BindChatChannel(context.Background(), kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleHQ, Lang: "zh"}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	vars := map[string]string{
+		"KPIBOT_ADDR":               "127.0.0.1:0",
+		"KPIBOT_DB":                 db,
+		"LINE_CHANNEL_SECRET":       testLineSecret,
+		"LINE_CHANNEL_ACCESS_TOKEN": testLineToken,
+		"LINE_API_URL":              fake.URL,
+	}
+	for range 2 { // a start at 12:00 JST, then a restart
+		s := startServe(t, vars)
+		if code := s.stop(t); code != 0 {
+			t.Fatalf("exit %d:\n%s", code, s.stderr)
+		}
+	}
+	var sent []linetest.Sent // other tests bind chats in the shared demo file too
+	for _, m := range fake.Sent() {
+		if m.To == group {
+			sent = append(sent, m)
+		}
+	}
+	if len(sent) != 1 || sent[0].Op != "pushMessage" {
+		t.Fatalf("sent %d messages to the hq group, want one push", len(sent))
+	}
+	var msg struct{ AltText string }
+	json.Unmarshal(sent[0].Messages[0], &msg)
+	if !strings.Contains(msg.AltText, "每日简报") || !strings.Contains(msg.AltText, "デイリーダイジェスト") {
+		t.Errorf("the digest's altText %q is not the bilingual digest", msg.AltText)
 	}
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/kpibot/kpibot/bot/line"
+	"github.com/kpibot/kpibot/bot/schedule"
+	"github.com/kpibot/kpibot/bot/slack"
+	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/sqlite"
+	"github.com/kpibot/kpibot/locales"
+)
+
+// slackSender delivers scheduled reports to Slack channels, one message
+// each, paced by the poster.
+type slackSender struct {
+	poster *slack.Poster
+	text   *locales.Catalog
+}
+
+func (s slackSender) Send(ctx context.Context, msgs []schedule.Message) ([]string, error) {
+	var sent []string
+	for _, m := range msgs {
+		more := func(n int) string { return s.text.Printer(m.Reply.Lang).T("reply.more_lines", map[string]any{"N": n}) }
+		if err := s.poster.Post(ctx, m.Channel.ID, "", "", slack.Blocks(m.Reply, more), slack.FallbackText(m.Reply)); err != nil {
+			return sent, fmt.Errorf("slack: post %s: %w", m.Key, err)
+		}
+		sent = append(sent, m.Key)
+	}
+	return sent, nil
+}
+
+// lineSender delivers scheduled reports to LINE chats through the pusher,
+// which keeps to the monthly quota and warns the hq chat when it is short.
+type lineSender struct {
+	pusher *line.Pusher
+}
+
+func (s lineSender) Send(ctx context.Context, msgs []schedule.Message) ([]string, error) {
+	var pushes []line.Push
+	var hq kpi.ChatChannel
+	for _, m := range msgs {
+		pushes = append(pushes, line.Push{Chat: m.Channel.ID, Key: m.Key, Reply: m.Reply})
+		if m.Channel.Role == kpi.RoleHQ && hq.ID == "" {
+			hq = m.Channel
+		}
+	}
+	d, err := s.pusher.Deliver(ctx, pushes, hq)
+	return d.Sent, err
+}
+
+// chat is what serve and digest need of the chat platforms configured in
+// the environment: the senders of scheduled reports, and the clients.
+type chat struct {
+	slack   slackEnv
+	line    lineEnv
+	poster  *slack.Poster
+	client  *line.Client
+	senders map[string]schedule.Sender
+}
+
+// newChat builds the clients and senders of the platforms configured.
+func newChat(e env, text *locales.Catalog, store *sqlite.Store, log *slog.Logger) (*chat, error) {
+	c := &chat{slack: readSlackEnv(e.getenv), line: readLineEnv(e.getenv), senders: map[string]schedule.Sender{}}
+	if c.slack.enabled() {
+		c.poster = slack.NewPoster(c.slack.botToken, c.slack.apiURL)
+		c.senders["slack"] = slackSender{poster: c.poster, text: text}
+	}
+	if c.line.enabled() {
+		client, err := line.NewClient(line.ClientConfig{Token: c.line.token, BaseURL: c.line.apiURL, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		c.client = client
+		c.senders[line.Platform] = lineSender{pusher: line.NewPusher(client, store, text, e.now, log)}
+	}
+	return c, nil
+}
