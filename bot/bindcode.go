@@ -20,8 +20,8 @@ const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 const BindCodeTTL = 24 * time.Hour
 
 // NewBindCode makes a one-time code that binds a chat channel as c says
-// (its Role, Lang and Shops) for BindCodeTTL from now, and keeps its hash in
-// codes. The code reads ABCD-EFGH.
+// (its Role, Lang, Shops and DigestAt) for BindCodeTTL from now, and keeps
+// its hash in codes. The code reads ABCD-EFGH.
 func NewBindCode(ctx context.Context, codes kpi.BindCodes, c kpi.ChatChannel, now time.Time) (string, kpi.BindCode, error) {
 	var code [8]byte
 	var b [1]byte
@@ -33,7 +33,7 @@ func NewBindCode(ctx context.Context, codes kpi.BindCodes, c kpi.ChatChannel, no
 			i++
 		}
 	}
-	bc := kpi.BindCode{Channel: kpi.ChatChannel{Role: c.Role, Lang: c.Lang, Shops: c.Shops}, Expires: now.Add(BindCodeTTL).Truncate(time.Second)}
+	bc := kpi.BindCode{Channel: kpi.ChatChannel{Role: c.Role, Lang: c.Lang, Shops: c.Shops, DigestAt: c.DigestAt}, Expires: now.Add(BindCodeTTL).Truncate(time.Second)}
 	if err := codes.SaveBindCode(ctx, hashBindCode(string(code[:])), bc); err != nil {
 		return "", kpi.BindCode{}, fmt.Errorf("bot: save bind code: %w", err)
 	}
@@ -52,5 +52,5 @@ func hashBindCode(code string) string {
 func BindCodeReply(p *locales.Printer, code string, c kpi.BindCode) Reply {
 	return Reply{Text: p.T("channel.bind_code", map[string]any{
 		"Code": code, "Role": roleName(p, c.Channel.Role), "Lang": c.Channel.Lang, "Shops": shopsSeen(p, c.Channel.Shops),
-		"Expires": c.Expires.In(kpi.Tokyo).Format("2006-01-02 15:04")}), Private: true}
+		"At": digestAt(c.Channel), "Expires": c.Expires.In(kpi.Tokyo).Format("2006-01-02 15:04")}), Private: true}
 }

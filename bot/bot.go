@@ -240,7 +240,7 @@ func (b *Bot) bind(ctx context.Context, req Request, cmd Command, shops []kpi.Sh
 		return b.errorReply(kpi.Errorf(kpi.Invalid, "error.bind_unavailable", nil, nil))
 	}
 	if cmd.Code != "" {
-		return b.bindWithCode(ctx, *req.Channel, cmd.Code)
+		return b.bindWithCode(ctx, *req.Channel, cmd)
 	}
 	if err := b.mustBeAdmin(ctx, req); err != nil {
 		return b.errorReply(err)
@@ -253,16 +253,19 @@ func (b *Bot) bind(ctx context.Context, req Request, cmd Command, shops []kpi.Sh
 	return bound(c)
 }
 
-// bindWithCode binds channel as a one-time code says; the code is the
-// proof, and nobody is asked whether they are an admin.
-func (b *Bot) bindWithCode(ctx context.Context, channel kpi.ChatChannel, code string) func(*locales.Printer) Reply {
-	bc, err := b.channels.UseBindCode(ctx, hashBindCode(code), b.now())
+// bindWithCode binds channel as the one-time code of cmd says; the code is
+// the proof, and nobody is asked whether they are an admin. A digest time
+// sent with the code replaces the code's: the chat that reads the digest
+// knows best when.
+func (b *Bot) bindWithCode(ctx context.Context, channel kpi.ChatChannel, cmd Command) func(*locales.Printer) Reply {
+	bc, err := b.channels.UseBindCode(ctx, hashBindCode(cmd.Code), b.now())
 	if err != nil {
 		b.log.Warn("bind code refused", "platform", channel.Platform, "channel", channel.ID, "err", err)
 		return b.errorReply(fmt.Errorf("bot: use bind code: %w", err))
 	}
 	c := bc.Channel
 	c.Platform, c.ID = channel.Platform, channel.ID
+	c.DigestAt = cmp.Or(cmd.DigestAt, c.DigestAt)
 	if err := b.channels.BindChatChannel(ctx, c); err != nil {
 		return b.errorReply(fmt.Errorf("bot: bind channel with a code: %w", err))
 	}
@@ -302,11 +305,13 @@ func (b *Bot) mustBeAdmin(ctx context.Context, req Request) error {
 	return nil
 }
 
-// binding is the role, the language and the shops a bind or bind_code
-// command asks for: the language by default the role's, else the one the
-// line is written in; a platform stands for its shops.
+// binding is the role, the language, the shops and the digest's time a
+// bind or bind_code command asks for: the language by default the role's,
+// else the one the line is written in; a platform stands for its shops; no
+// time is the default time, also when the channel had another.
 func binding(req Request, cmd Command, shops []kpi.Shop) kpi.ChatChannel {
-	c := kpi.ChatChannel{Role: cmd.Role, Lang: cmp.Or(string(cmd.Lang), cmd.Role.Lang(), string(locales.Guess(req.Text))), Shops: cmd.Shops}
+	c := kpi.ChatChannel{Role: cmd.Role, Lang: cmp.Or(string(cmd.Lang), cmd.Role.Lang(), string(locales.Guess(req.Text))), Shops: cmd.Shops,
+		DigestAt: cmd.DigestAt}
 	for _, s := range shops {
 		if slices.Contains(cmd.Platforms, s.Platform) && !slices.Contains(c.Shops, s.ID) {
 			c.Shops = append(c.Shops, s.ID)
@@ -318,8 +323,14 @@ func binding(req Request, cmd Command, shops []kpi.Shop) kpi.ChatChannel {
 // bound says that c is bound.
 func bound(c kpi.ChatChannel) func(*locales.Printer) Reply {
 	return func(p *locales.Printer) Reply {
-		return Reply{Text: p.T("channel.bound", map[string]any{"Role": roleName(p, c.Role), "Lang": c.Lang, "Shops": shopsSeen(p, c.Shops)})}
+		return Reply{Text: p.T("channel.bound", map[string]any{"Role": roleName(p, c.Role), "Lang": c.Lang, "Shops": shopsSeen(p, c.Shops),
+			"At": digestAt(c)})}
 	}
+}
+
+// digestAt is when channel c gets the daily digest, HH:MM JST.
+func digestAt(c kpi.ChatChannel) string {
+	return cmp.Or(c.DigestAt, kpi.FormatClock(kpi.DefaultDigestAt))
 }
 
 func roleName(p *locales.Printer, r kpi.Role) string {

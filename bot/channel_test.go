@@ -275,3 +275,103 @@ func TestBindCodes(t *testing.T) {
 		t.Errorf("rebinding a bound chat: %+v, %+v", r, book.channelBook["line/Cline0"])
 	}
 }
+
+// A bind or a bind code may set the daily digest's time; the reply says
+// when it comes, the default too; binding again without a time brings the
+// default back; a time that is none is refused in the asker's language.
+func TestBindDigestAt(t *testing.T) {
+	engine := engineFunc(func(context.Context, kpi.Query) (*kpi.Result, error) { return nil, errors.New("no numbers here") })
+	book := newCodeBook(channelBook{})
+	b, err := New(engine, shopList(shops), nil, book, catalog(t), func() time.Time { return now }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	admin := func(context.Context) (bool, error) { return true, nil }
+	errKey := func(r Reply) string {
+		var e *kpi.Error
+		if !errors.As(r.Err, &e) {
+			return ""
+		}
+		return e.Key
+	}
+	slack := func(id string) *kpi.ChatChannel { return &kpi.ChatChannel{Platform: "slack", ID: id} }
+
+	for _, tt := range []struct {
+		text, id string
+		want     kpi.ChatChannel // Role, Lang, Shops, DigestAt
+		reply    string
+	}{
+		{"/kpi bind hq zh 08:30", "C1", kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"},
+			"Set up: HQ · zh · sees all shops. Daily digest at 08:30 JST."},
+		{"/kpi 绑定 总部 中文 8:30", "C2", kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"},
+			"已设置：总部 · zh · 可查看 全部店铺。每日简报将在日本时间 08:30 发送。"},
+		{"/kpi チャンネル設定 日本サポート 日本語 ８：３０", "C3", kpi.ChatChannel{Role: kpi.RoleJPSupport, Lang: "ja", DigestAt: "08:30"},
+			"設定しました：日本サポート · ja · 表示できるショップ 全ショップ。デイリーダイジェストは毎日 08:30（日本時間）にお届けします。"},
+		{"/kpi bind shop team en rakuten 10:15", "C4", kpi.ChatChannel{Role: kpi.RoleShop, Lang: "en", Shops: []string{"rakuten"}, DigestAt: "10:15"},
+			"Set up: shop team · en · sees rakuten. Daily digest at 10:15 JST."},
+		{"/kpi bind shop team en rakuten", "C5", kpi.ChatChannel{Role: kpi.RoleShop, Lang: "en", Shops: []string{"rakuten"}},
+			"Set up: shop team · en · sees rakuten. Daily digest at 09:00 JST."},
+	} {
+		r := b.Handle(ctx, Request{Text: tt.text, Channel: slack(tt.id), IsAdmin: admin})
+		want := tt.want
+		want.Platform, want.ID = "slack", tt.id
+		if got := book.channelBook["slack/"+tt.id]; r.Err != nil || !reflect.DeepEqual(got, want) || !strings.Contains(r.Text, tt.reply) {
+			t.Errorf("%q: %q (%v), bound %+v; want %+v and %q", tt.text, r.Text, r.Err, got, want, tt.reply)
+		}
+	}
+
+	// Binding again without a time brings the default back; with one, changes it.
+	r := b.Handle(ctx, Request{Text: "/kpi 绑定 总部 中文", Channel: slack("C2"), IsAdmin: admin})
+	if got := book.channelBook["slack/C2"]; r.Err != nil || got.DigestAt != "" || !strings.Contains(r.Text, "日本时间 09:00") {
+		t.Errorf("rebinding without a time: %q, bound %+v", r.Text, got)
+	}
+	b.Handle(ctx, Request{Text: "/kpi bind hq zh 07:00", Channel: slack("C2"), IsAdmin: admin})
+	if got := book.channelBook["slack/C2"]; got.DigestAt != "07:00" {
+		t.Errorf("rebinding with a time: bound %+v", got)
+	}
+
+	// A time that is none binds nothing and says why, in the asker's language.
+	for _, tt := range []struct{ text, msg string }{
+		{"/kpi 绑定 总部 中文 24:00", "无法识别时间“24:00”"},
+		{"/kpi チャンネル設定 本社 中国語 ９：７５", "時刻「9:75」を読み取れません"},
+		{"/kpi bind shop team en 25:00", `I can't read the time "25:00"`},
+		{"/kpi bind-code hq en 8:75", `I can't read the time "8:75"`},
+	} {
+		r := b.Handle(ctx, Request{Text: tt.text, Channel: slack("Cbad"), IsAdmin: admin})
+		if errKey(r) != "error.bad_clock" || !strings.Contains(r.Text, tt.msg) {
+			t.Errorf("%q: %q (%v), want error.bad_clock: %q", tt.text, r.Text, r.Err, tt.msg)
+		}
+	}
+	if _, ok := book.channelBook["slack/Cbad"]; ok || len(book.codes) != 0 {
+		t.Fatalf("a bad time bound a channel or made a code")
+	}
+
+	// A code carries its time to the chat that uses it, and says it.
+	codeRE := regexp.MustCompile(`\b[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}\b`)
+	newCode := func(text, says string) string {
+		t.Helper()
+		r := b.Handle(ctx, Request{Text: text, Channel: slack("C1"), IsAdmin: admin})
+		code := codeRE.FindString(r.Text)
+		if r.Err != nil || code == "" || !strings.Contains(r.Text, says) {
+			t.Fatalf("%q: %+v; want %q", text, r, says)
+		}
+		return code
+	}
+	for _, tt := range []struct {
+		create, says, send, at, reply string
+	}{
+		{"/kpi bind-code jp-support ja 10:00", "daily digest at 10:00 JST", "/kpi 連携 %s", "10:00", "毎日 10:00（日本時間）"},
+		{"/kpi 绑定码 总部 中文", "每日简报 09:00（日本时间）", "/kpi 绑定 %s", "", "日本时间 09:00"},
+		// A time sent with the code is the chat's choice, and wins.
+		{"/kpi 連携コード 日本サポート 日本語 10:00", "毎日 10:00（日本時間）", "/kpi 連携 %s ７：３０", "07:30", "毎日 07:30（日本時間）"},
+		{"/kpi bind-code hq zh", "daily digest at 09:00 JST", "/kpi bind %s 8:45", "08:45", "Daily digest at 08:45 JST"},
+	} {
+		code := newCode(tt.create, tt.says)
+		id := "L" + code
+		r := b.Handle(ctx, Request{Text: fmt.Sprintf(tt.send, code), Channel: &kpi.ChatChannel{Platform: "line", ID: id}})
+		if got := book.channelBook["line/"+id]; r.Err != nil || got.Role == "" || got.DigestAt != tt.at || !strings.Contains(r.Text, tt.reply) {
+			t.Errorf("%q then %q: %q (%v), bound %+v; want at %q and %q", tt.create, tt.send, r.Text, r.Err, got, tt.at, tt.reply)
+		}
+	}
+}

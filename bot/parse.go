@@ -43,8 +43,11 @@ type Command struct {
 	Lang   locales.Lang // lang: the language to keep; bind and bind_code: the channel's
 	Role   kpi.Role     // bind and bind_code: the channel's role
 	// Code is bind's one-time code (ABCDEFGH), which stands for the role,
-	// the language and the shops.
+	// the language, the shops and the digest's time.
 	Code string
+	// DigestAt is the daily digest's time that bind and bind_code give the
+	// channel, "HH:MM" JST; "" for the default.
+	DigestAt string
 	// Shops and Platforms are what bind gives the channel to see.
 	Shops     []string
 	Platforms []kpi.Platform
@@ -279,7 +282,8 @@ func literal(s string) string {
 
 // Normalize folds full-width letters, digits and spaces (ｋｐｉ　返品率) to
 // ASCII, lower-cases, reads - and _ between words as spaces, drops
-// punctuation and collapses white space.
+// punctuation but a colon between digits (８：３０ is 8:30) and collapses
+// white space.
 func Normalize(text string) string {
 	if ascii(text) {
 		return normalizeASCII(text)
@@ -298,11 +302,12 @@ func Normalize(text string) string {
 			r -= 0xfee0
 		}
 		r = unicode.ToLower(r)
-		if (r == '-' || r == '_') && !(i > 0 && i+1 < len(runes) && isDigit(fold(runes[i-1])) && isDigit(fold(runes[i+1]))) {
+		betweenDigits := i > 0 && i+1 < len(runes) && isDigit(fold(runes[i-1])) && isDigit(fold(runes[i+1]))
+		if (r == '-' || r == '_') && !betweenDigits {
 			r = ' '
 		}
 		if r != '-' && r != '.' && r != '/' && r != '~' && r != '{' && r != '}' && r != '@' && r != '<' && r != '>' &&
-			(unicode.IsPunct(r) || unicode.IsSymbol(r) && r != '+') {
+			!(r == ':' && betweenDigits) && (unicode.IsPunct(r) || unicode.IsSymbol(r) && r != '+') {
 			r = ' '
 		}
 		if unicode.IsSpace(r) {
@@ -337,11 +342,12 @@ func normalizeASCII(text string) string {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		if (c == '-' || c == '_') && !(i > 0 && i+1 < len(text) && isDigit(rune(text[i-1])) && isDigit(rune(text[i+1]))) {
+		betweenDigits := i > 0 && i+1 < len(text) && isDigit(rune(text[i-1])) && isDigit(rune(text[i+1]))
+		if (c == '-' || c == '_') && !betweenDigits {
 			c = ' '
 		}
 		if c != '-' && c != '.' && c != '/' && c != '~' && c != '{' && c != '}' && c != '@' && c != '<' && c != '>' && c != '+' &&
-			(c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			!(c == ':' && betweenDigits) && (c < '0' || c > '9') && (c < 'a' || c > 'z') {
 			c = ' '
 		}
 		if c == ' ' {
@@ -380,9 +386,9 @@ var mentionRE = regexp.MustCompile(`^(?:<@[a-z0-9]+(?:\|[^>]*)?>|@\S+)\s*`)
 
 // Parse reads one chat line: "/kpi <metric> [shop|platform] [period] [vs
 // <period>]", also without the slash, as a mention or a bare "kpi …", in
-// any order; help, list, status, lang, bind and bind_code. Errors are
-// *kpi.Error with a locale key; what it guessed or ignored comes back as
-// Notes.
+// any order; help, list, status, lang, bind and bind_code, which may name
+// the daily digest's time (08:30). Errors are *kpi.Error with a locale key;
+// what it guessed or ignored comes back as Notes.
 func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
 	s := Normalize(text)
 	for {
@@ -403,9 +409,29 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	for _, sh := range shops {
 		names = append(names, shopName{Normalize(sh.ID), sh.ID}, shopName{Normalize(sh.Name), sh.ID})
 	}
-	// "bind ABCD-EFGH": the code is cut out first, so that its letters are
-	// not read as words. A line that is no bind without a role once the
-	// code is cut out is read whole.
+	// "bind hq zh 08:30": the time is cut out first, so that its digits are
+	// not read as words; it is the digest's time of a bind or a bind_code,
+	// and means nothing elsewhere: a line that is neither once the time is
+	// cut out is read whole.
+	if clock, from, to := findClock(s); clock != "" {
+		cmd, err := p.readCode(text, s[:from]+" "+s[to:], names, now)
+		if err == nil && (cmd.Action == ActionBind || cmd.Action == ActionBindCode) {
+			at, err := kpi.ParseClock(clock)
+			if err != nil {
+				return Command{}, err
+			}
+			cmd.DigestAt = kpi.FormatClock(at)
+			return cmd, nil
+		}
+	}
+	return p.readCode(text, s, names, now)
+}
+
+// readCode reads a normalised line whose prefix is gone. "bind ABCD-EFGH":
+// the code is cut out first, so that its letters are not read as words. A
+// line that is no bind without a role once the code is cut out is read
+// whole.
+func (p *Parser) readCode(text, s string, names []shopName, now time.Time) (Command, error) {
 	if code, from, to := findCode(s); code != "" {
 		if cmd, err := p.read(text, s[:from]+" "+s[to:], names, now, code); err == nil && cmd.Code != "" {
 			return cmd, nil
@@ -480,6 +506,29 @@ func findCode(s string) (code string, from, to int) {
 				return strings.ToUpper(s[i:i+4] + s[j:j+4]), i, j + 4
 			}
 		}
+	}
+	return "", 0, 0
+}
+
+// findClock finds what may be a time of day in a normalised line: a word of
+// digits and colons (Normalize keeps a colon between digits) with a colon in
+// it: 8:30, 08:30, and also 24:00 or 8:30:00, which kpi.ParseClock refuses.
+// It returns the word and where it is in s; "" if there is none.
+func findClock(s string) (clock string, from, to int) {
+	for i := 0; i < len(s); {
+		if !isDigit(rune(s[i])) || i > 0 && isWordByte(s[i-1]) {
+			i++
+			continue
+		}
+		j, colon := i, false
+		for j < len(s) && (isDigit(rune(s[j])) || s[j] == ':') {
+			colon = colon || s[j] == ':'
+			j++
+		}
+		if colon && (j == len(s) || !isWordByte(s[j])) {
+			return s[i:j], i, j
+		}
+		i = j
 	}
 	return "", 0, 0
 }

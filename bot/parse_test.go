@@ -406,7 +406,8 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func TestNormalizeASCIIAgreesWithNormalize(t *testing.T) {
-	for _, s := range []string{"/KPI Return-Rate  last_month!", "2026-10-01..2026/10/15 ~ x", " @kpibot <@U1|x> a+b {n} ", "ship-24h-rate 7-day 10-15", "\t tab\nnewline ?#$%"} {
+	for _, s := range []string{"/KPI Return-Rate  last_month!", "2026-10-01..2026/10/15 ~ x", " @kpibot <@U1|x> a+b {n} ", "ship-24h-rate 7-day 10-15", "\t tab\nnewline ?#$%",
+		"8:30 10:00:00 a:b 10: 00 :5 7: x:9"} {
 		// Normalize's general path, forced by a non-ASCII suffix that it drops.
 		want := strings.TrimSuffix(Normalize(s+" 、"), " ")
 		if got := normalizeASCII(s); got != want {
@@ -452,6 +453,119 @@ func TestParseBindCodes(t *testing.T) {
 		var e *kpi.Error
 		if !errors.As(err, &e) || e.Key != key {
 			t.Errorf("%q: %v, want %s", text, err, key)
+		}
+	}
+}
+
+func TestNormalizeKeepsClocks(t *testing.T) {
+	for in, want := range map[string]string{
+		"08:30":           "08:30",
+		"８：３０":            "8:30",
+		"０８:３０":           "08:30",
+		"bind hq zh 8:30": "bind hq zh 8:30",
+		"中文8：30に":         "中文8:30に",
+		"note: 10 : 00":   "note 10 00",
+		"a:b :5 7:":       "a b 5 7",
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The bind and bind_code commands take the daily digest's time, in any
+// place and however it is typed; elsewhere a time means nothing.
+func TestParseDigestAt(t *testing.T) {
+	p := testParser(t)
+	tests := []struct {
+		text     string
+		action   Action
+		role     kpi.Role
+		lang     locales.Lang
+		code     string
+		digestAt string
+	}{
+		{"/kpi bind hq zh 08:30", ActionBind, kpi.RoleHQ, locales.Chinese, "", "08:30"},
+		{"/kpi 绑定 总部 中文 8:30", ActionBind, kpi.RoleHQ, locales.Chinese, "", "08:30"},
+		{"/kpi チャンネル設定 日本サポート 日本語 ８：３０", ActionBind, kpi.RoleJPSupport, locales.Japanese, "", "08:30"},
+		{"/kpi bind-code jp-support ja 10:00", ActionBindCode, kpi.RoleJPSupport, locales.Japanese, "", "10:00"},
+		{"/kpi 绑定码 总部 中文 ２３：５９", ActionBindCode, kpi.RoleHQ, locales.Chinese, "", "23:59"},
+		{"/kpi 連携コード 本社 中国語 ０：００", ActionBindCode, kpi.RoleHQ, locales.Chinese, "", "00:00"},
+		{"/kpi bind 7:05 shop team ja", ActionBind, kpi.RoleShop, locales.Japanese, "", "07:05"}, // first
+		{"/kpi 绑定 总部 中文8:30", ActionBind, kpi.RoleHQ, locales.Chinese, "", "08:30"},              // no space
+		{"@kpibot bind hq en 9:00", ActionBind, kpi.RoleHQ, locales.English, "", "09:00"},
+		{"/kpi bind ABCD-EFGH 07:45", ActionBind, "", "", "ABCDEFGH", "07:45"},
+		{"/kpi 連携 ＡＢＣＤ－２３４５ ７：４５", ActionBind, "", "", "ABCD2345", "07:45"},
+		{"/kpi bind 2345-6789 10:30", ActionBind, "", "", "23456789", "10:30"},
+		// No time: the default.
+		{"/kpi bind hq zh", ActionBind, kpi.RoleHQ, locales.Chinese, "", ""},
+		{"/kpi bind ABCD-EFGH", ActionBind, "", "", "ABCDEFGH", ""},
+		{"/kpi bind-code hq 2026-10-01", ActionBindCode, kpi.RoleHQ, "", "", ""}, // a date is no time
+	}
+	for _, tt := range tests {
+		cmd, err := p.Parse(tt.text, shops, now)
+		if err != nil || cmd.Action != tt.action || cmd.Role != tt.role || cmd.Lang != tt.lang || cmd.Code != tt.code || cmd.DigestAt != tt.digestAt {
+			t.Errorf("%q = %+v, %v; want %s %q %q %q at %q", tt.text, cmd, err, tt.action, tt.role, tt.lang, tt.code, tt.digestAt)
+		}
+		for _, n := range cmd.Notes {
+			if tt.digestAt != "" {
+				t.Errorf("%q: note %+v", tt.text, n)
+			}
+		}
+	}
+	// A time that is none is refused, naming what was typed (normalised).
+	for text, bad := range map[string]string{
+		"/kpi bind hq zh 24:00":            "24:00",
+		"/kpi bind hq zh 9:75":             "9:75",
+		"/kpi 绑定码 总部 中文 ２４：００":             "24:00",
+		"/kpi チャンネル設定 本社 中国語 ９：７５":         "9:75",
+		"/kpi bind hq 8:30:00":             "8:30:00",
+		"/kpi bind-code hq 123:00":         "123:00",
+		"/kpi bind ABCD-EFGH 25:00":        "25:00",
+		"/kpi bind shop team ja 8:5 yahoo": "8:5",
+	} {
+		_, err := p.Parse(text, shops, now)
+		var e *kpi.Error
+		if !errors.As(err, &e) || e.Code != kpi.Invalid || e.Key != "error.bad_clock" || e.Args["Text"] != bad {
+			t.Errorf("%q: %v, want error.bad_clock of %q", text, err, bad)
+		}
+	}
+	// A line that is no bind keeps its text: the time is a word it ignores.
+	for text, want := range map[string]Action{
+		"/kpi gmv yesterday 10:00":  ActionMetric,
+		"/kpi status rakuten 24:00": ActionStatus,
+		"/kpi help 8:30":            ActionHelp,
+	} {
+		cmd, err := p.Parse(text, shops, now)
+		if err != nil || cmd.Action != want || cmd.DigestAt != "" || len(cmd.Notes) != 1 || cmd.Notes[0].Key != "note.ignored" {
+			t.Errorf("%q = %+v, %v; want %s ignoring the time", text, cmd, err, want)
+		}
+	}
+	// A bind that lacks its role says so, time or not.
+	for _, text := range []string{"/kpi bind 08:30", "/kpi bind-code ８：３０"} {
+		_, err := p.Parse(text, shops, now)
+		var e *kpi.Error
+		if !errors.As(err, &e) || !strings.HasSuffix(e.Key, "_needs_role") {
+			t.Errorf("%q: %v, want a role asked for", text, err)
+		}
+	}
+}
+
+func TestFindClock(t *testing.T) {
+	for s, want := range map[string]string{
+		"bind hq 8:30":     "8:30",
+		"8:30 bind":        "8:30",
+		"中文8:30":           "8:30",
+		"x8:30 9:00":       "9:00", // not within a word
+		"2026-10-01 10:15": "10:15",
+		"10:00:00":         "10:00:00",
+		"8:30am":           "",
+		"bind hq 830":      "",
+		"2345-6789":        "",
+	} {
+		got, from, to := findClock(s)
+		if got != want || got != "" && s[from:to] != got {
+			t.Errorf("findClock(%q) = %q at %d:%d, want %q", s, got, from, to, want)
 		}
 	}
 }

@@ -292,3 +292,32 @@ func TestRetryKeyIsAStableUUID(t *testing.T) {
 		t.Errorf("%s is not a version 5 UUID", a)
 	}
 }
+
+// A digest's shops are sections: a bubble each after the summary, at most
+// 12 bubbles, and a note of how many shops were left out.
+func TestSectionsBecomeBubbles(t *testing.T) {
+	for _, n := range []int{1, 5, 11, 12, 30, 500} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r := metricReply()
+			r.Sections = nil
+			for i := range n {
+				r.Sections = append(r.Sections, bot.Section{Title: fmt.Sprintf("店铺 %03d", i), Verdict: kpi.VerdictOK, Rows: rows(8)})
+			}
+			msgs := Messages(r, more)
+			c, ok := msgs[0].(*messaging_api.FlexMessage).Contents.(*messaging_api.FlexCarousel)
+			if !ok {
+				t.Fatalf("not a carousel")
+			}
+			// As many as fit in 12 bubbles and 50 KB: all of a few.
+			shown := len(c.Contents) - 1
+			if shown < 1 || shown > min(n, maxBubbles-1) || n <= 5 && shown != n {
+				t.Errorf("%d section bubbles of %d", shown, n)
+			}
+			data := string(encode(t, msgs))
+			if left := n - shown; left > 0 != strings.Contains(data, fmt.Sprintf("…ほか %d 件", left)) {
+				t.Errorf("%d sections left out; the note is wrong", left)
+			}
+			pushAll(t, msgs)
+		})
+	}
+}

@@ -23,12 +23,16 @@ func Key(r Report, day kpi.Date, ch kpi.ChatChannel) string {
 }
 
 // Enqueue renders report r for every channel it goes to and puts it in the
-// outbox, to send on day; it returns how many messages were new. A channel
-// whose key is in the outbox already is skipped before rendering, so that
-// a catch-up or a second run does not render 500 shops' reports again. A
-// channel whose report cannot be made does not keep the others from theirs:
-// the error says how many failed, and the first failure.
+// outbox, to send on day, whatever the channels' times: it is what kpibot
+// digest does when asked (the jobs leave out a channel whose time has not
+// come). It returns how many messages were new. A channel whose key is in
+// the outbox already is skipped before rendering, so that a catch-up or a
+// second run does not render 500 shops' reports again. A channel whose
+// report cannot be made does not keep the others from theirs: the error
+// says how many failed, and the first failure.
 func (s *Scheduler) Enqueue(ctx context.Context, r Report, day kpi.Date) (int, error) {
+	s.enqueuing.Lock()
+	defer s.enqueuing.Unlock()
 	chans, err := s.c.Channels.ChatChannelList(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err)

@@ -1,6 +1,6 @@
 // Package schedule runs kpibot's timed work on gocron: every bound channel's
-// daily digest and weekly and monthly reviews, exactly once through a
-// persistent outbox, and the connectors' syncs.
+// daily digest, at the channel's own time, and weekly and monthly reviews,
+// exactly once through a persistent outbox, and the connectors' syncs.
 package schedule
 
 import (
@@ -25,7 +25,7 @@ type Report string
 
 // The reports.
 const (
-	Digest  Report = bot.ReportDigest  // every morning at DigestAt
+	Digest  Report = bot.ReportDigest  // every day at the channel's DigestAt, else Config.DigestAt
 	Weekly  Report = bot.ReportWeekly  // Mondays at ReviewAt
 	Monthly Report = bot.ReportMonthly // the 1st at ReviewAt
 )
@@ -72,9 +72,9 @@ type Config struct {
 	Senders  map[string]Sender // by platform: "slack", "line"
 	Clock    clockwork.Clock   // nil: the real clock
 	Log      *slog.Logger      // nil: no logs
-	DigestAt time.Duration     // since midnight JST; 0: 9h
+	DigestAt time.Duration     // since midnight JST, for the channels without their own time; 0: kpi.DefaultDigestAt (9h)
 	ReviewAt time.Duration     // since midnight JST; 0: 10h
-	Retry    time.Duration     // how often the outbox is flushed; 0: 30s
+	Retry    time.Duration     // how often the outbox is flushed and the channels' digest times looked at; 0: 30s
 	Syncs    []Sync
 }
 
@@ -92,16 +92,37 @@ type Scheduler struct {
 
 	flushing sync.Mutex // one Flush at a time, so that no item is sent twice
 
+	// enqueuing lets one enqueue run at a time, so that a report's job and
+	// the tick that come together do not render a report twice; it guards
+	// keys and warned.
+	enqueuing sync.Mutex
+	keys      map[string]keyState // by outbox key, for the reports' current occurrences
+	warned    map[string]string   // by platform:id, a channel's DigestAt that was logged as unreadable
+
 	mu      sync.Mutex
 	started bool
 	retry   map[Report]retry // reports that some channels did not get yet
 }
 
 // retry is a report that could not be made for every channel it goes to: it
-// is enqueued again on the outbox's tick, after a backoff, while it is the
-// report's current occurrence.
+// is enqueued again on the outbox's tick, once next has come, while it is
+// the report's current occurrence. (The digest is looked at on every tick
+// anyway: its channels each have their time.)
 type retry struct {
 	day      kpi.Date
+	listing  bool // the channels could not be listed: next is a backoff of the report's
+	attempts int  // how many times in a row they could not be listed, less one
+	next     time.Time
+}
+
+// keyState is what enqueue knows of one report to one channel on one day,
+// so that the tick need not ask the outbox about every channel every time:
+// whether it is in the outbox, or else how often it could not be made and
+// when it may be tried again.
+type keyState struct {
+	r        Report
+	day      kpi.Date
+	done     bool
 	attempts int
 	next     time.Time
 }
@@ -117,7 +138,7 @@ func New(c Config) (*Scheduler, error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	c.DigestAt = cmp.Or(c.DigestAt, 9*time.Hour)
+	c.DigestAt = cmp.Or(c.DigestAt, kpi.DefaultDigestAt)
 	c.ReviewAt = cmp.Or(c.ReviewAt, 10*time.Hour)
 	c.Retry = cmp.Or(c.Retry, 30*time.Second)
 	for name, at := range map[string]time.Duration{"DigestAt": c.DigestAt, "ReviewAt": c.ReviewAt} {
@@ -137,7 +158,8 @@ func New(c Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, cron: cron, jobs: map[string]gocron.Job{}, retry: map[Report]retry{}}
+	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, cron: cron, jobs: map[string]gocron.Job{}, retry: map[Report]retry{},
+		keys: map[string]keyState{}, warned: map[string]string{}}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	if err := s.addJobs(); err != nil {
 		s.stop()
@@ -147,8 +169,10 @@ func New(c Config) (*Scheduler, error) {
 	return s, nil
 }
 
-// addJobs sets up the jobs: the reports at their times in JST, the outbox
-// every Retry, each sync every Every from the start on.
+// addJobs sets up the jobs: the reports at their times in JST (the digest
+// at Config.DigestAt, for the channels without their own time), the outbox
+// every Retry (with the digests of the channels whose time has come), each
+// sync every Every from the start on.
 func (s *Scheduler) addJobs() error {
 	at := func(d time.Duration) gocron.AtTimes {
 		return gocron.NewAtTimes(gocron.NewAtTime(uint(d/time.Hour), uint(d%time.Hour/time.Minute), uint(d%time.Minute/time.Second)))
@@ -204,12 +228,13 @@ func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.
 	return nil
 }
 
-// Start starts the jobs, then catches up: each report whose time in the
-// current period (today's DigestAt, this Monday's or this month's 1st's
-// ReviewAt) has passed is enqueued for that day — which enqueues nothing
-// for the channels that have it already — and the outbox is flushed. It
-// returns when the catch-up is done; its failures are logged and retried
-// like those of the jobs. Cancelling ctx stops the jobs, as Stop does.
+// Start starts the jobs, then catches up: today's digest is enqueued for
+// the channels whose time today has passed, and each review whose time in
+// the current period (this Monday's or this month's 1st's ReviewAt) has
+// passed is enqueued for that day — which enqueues nothing for the
+// channels that have it already — and the outbox is flushed. It returns
+// when the catch-up is done; its failures are logged and retried like
+// those of the jobs. Cancelling ctx stops the jobs, as Stop does.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
@@ -226,7 +251,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 
 	now := s.clock.Now()
 	for _, r := range reports {
-		if day, ok := occurrence(r, s.c.DigestAt, s.c.ReviewAt, now); ok && kpi.DateOf(now)-day <= catchUp {
+		if day, ok := s.current(r, now); ok && kpi.DateOf(now)-day <= catchUp {
 			s.enqueue(ctx, r, day)
 		}
 	}
@@ -262,6 +287,17 @@ func goesTo(r Report, role kpi.Role) bool {
 	return false
 }
 
+// current returns the day of report r's occurrence in the period now is in
+// and whether it may be enqueued: for the digest, today, always — each
+// channel has its time, and enqueue leaves out those whose time has not
+// come; for the reviews, as occurrence says.
+func (s *Scheduler) current(r Report, now time.Time) (kpi.Date, bool) {
+	if r == Digest {
+		return kpi.DateOf(now), true
+	}
+	return occurrence(r, s.c.DigestAt, s.c.ReviewAt, now)
+}
+
 // occurrence returns the day of report r's occurrence in the period now is
 // in — today for the digest, this week's Monday for the weekly review, this
 // month's 1st for the monthly one — and whether its time (digestAt or
@@ -282,6 +318,35 @@ func occurrence(r Report, digestAt, reviewAt time.Duration, now time.Time) (kpi.
 	return day, !now.Before(day.Start().Add(at))
 }
 
+// due is when report r of day is due to channel ch: the digest at the
+// channel's time, the reviews at ReviewAt.
+func (s *Scheduler) due(r Report, day kpi.Date, ch kpi.ChatChannel) time.Time {
+	at := s.c.ReviewAt
+	if r == Digest {
+		at = s.digestAt(ch)
+	}
+	return day.Start().Add(at)
+}
+
+// digestAt is when channel ch gets the daily digest, since midnight JST:
+// its own time, else Config.DigestAt — also when its time cannot be read,
+// which is logged once. Only enqueue calls it.
+func (s *Scheduler) digestAt(ch kpi.ChatChannel) time.Duration {
+	if ch.DigestAt == "" {
+		return s.c.DigestAt
+	}
+	at, err := kpi.ParseClock(ch.DigestAt)
+	if err == nil {
+		return at
+	}
+	if id := ch.Platform + ":" + ch.ID; s.warned[id] != ch.DigestAt {
+		s.warned[id] = ch.DigestAt
+		s.log.Warn("schedule: a channel's digest time cannot be read: it gets the digest at the default time",
+			"platform", ch.Platform, "channel", ch.ID, "digest_at", ch.DigestAt, "default", kpi.FormatClock(s.c.DigestAt))
+	}
+	return s.c.DigestAt
+}
+
 // reportJob is the job of report r: enqueue it for today (JST), then flush.
 func (s *Scheduler) reportJob(r Report) func(context.Context) {
 	return func(ctx context.Context) {
@@ -290,8 +355,9 @@ func (s *Scheduler) reportJob(r Report) func(context.Context) {
 	}
 }
 
-// tick is the outbox's job: enqueue again the reports that some channels
-// did not get, once their backoff is over, and flush.
+// tick is the outbox's job: enqueue today's digest for the channels whose
+// time has come (and that do not have it yet), enqueue again the reviews
+// that some channels did not get, once their backoff is over, and flush.
 func (s *Scheduler) tick(ctx context.Context) {
 	now := s.clock.Now()
 	type todo struct {
@@ -301,40 +367,116 @@ func (s *Scheduler) tick(ctx context.Context) {
 	var again []todo
 	s.mu.Lock()
 	for r, st := range s.retry {
-		if day, ok := occurrence(r, s.c.DigestAt, s.c.ReviewAt, now); !ok || day != st.day {
+		day, ok := s.current(r, now)
+		switch {
+		case !ok || day != st.day:
 			s.log.Warn("schedule: gave up a report some channels did not get: its time is over", "report", r, "day", st.day)
 			delete(s.retry, r)
-		} else if !now.Before(st.next) {
+		case r == Digest: // below, on every tick
+		case !now.Before(st.next):
 			again = append(again, todo{r, st.day})
 		}
 	}
 	s.mu.Unlock()
+	again = append(again, todo{Digest, kpi.DateOf(now)})
 	for _, t := range again {
 		s.enqueue(ctx, t.r, t.day)
 	}
 	s.flush(ctx)
 }
 
-// enqueue is Enqueue that logs what it did and, when some channels could
-// not get the report, remembers to try again.
+// enqueue enqueues report r of day for the channels it goes to whose time
+// has come (see due) and that do not have it yet, but for those whose
+// report could not be made, until their backoff is over; it logs what it
+// did and, when some channels did not get the report, remembers to try
+// again. After the channels could not be listed, it does nothing until the
+// backoff is over.
 func (s *Scheduler) enqueue(ctx context.Context, r Report, day kpi.Date) {
-	n, err := s.Enqueue(ctx, r, day)
+	s.enqueuing.Lock()
+	defer s.enqueuing.Unlock()
+	now := s.clock.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err == nil {
-		delete(s.retry, r)
-		if n > 0 {
-			s.log.Info("schedule: enqueued", "report", r, "day", day, "messages", n)
-		}
+	prev, waiting := s.retry[r]
+	s.mu.Unlock()
+	if waiting && prev.listing && prev.day == day && now.Before(prev.next) {
 		return
 	}
-	attempts := 0
-	if prev, ok := s.retry[r]; ok && prev.day == day {
-		attempts = prev.attempts + 1
+	chans, err := s.c.Channels.ChatChannelList(ctx)
+	if err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		attempts := 0
+		if waiting && prev.day == day && prev.listing {
+			attempts = prev.attempts + 1
+		}
+		next := now.Add(backoff(attempts))
+		s.retry[r] = retry{day: day, listing: true, attempts: attempts, next: next}
+		s.log.Error("schedule: enqueue", "report", r, "day", day, "retry_at", next, "err", fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err))
+		return
 	}
-	next := s.clock.Now().Add(backoff(attempts))
-	s.retry[r] = retry{day: day, attempts: attempts, next: next}
-	s.log.Error("schedule: enqueue", "report", r, "day", day, "messages", n, "retry_at", next, "err", err)
+	for key, st := range s.keys {
+		if st.r == r && st.day != day {
+			delete(s.keys, key) // a past occurrence's
+		}
+	}
+	added, failed, left, total := 0, 0, 0, 0
+	var first error
+	var next time.Time // the earliest time a channel left may be tried again
+	for _, ch := range chans {
+		if !goesTo(r, ch.Role) || s.due(r, day, ch).After(now) {
+			continue
+		}
+		total++
+		key := Key(r, day, ch)
+		st := s.keys[key]
+		if st.done {
+			continue
+		}
+		if st.attempts > 0 && now.Before(st.next) {
+			left++
+			next = earliest(next, st.next)
+			continue
+		}
+		if ctx.Err() != nil {
+			return // stopping: a restart catches up
+		}
+		ok, err := s.enqueueOne(ctx, r, day, ch)
+		if err != nil {
+			failed++
+			left++
+			first = cmp.Or(first, err)
+			st = keyState{r: r, day: day, attempts: st.attempts + 1, next: now.Add(backoff(st.attempts))}
+			s.keys[key] = st
+			next = earliest(next, st.next)
+			continue
+		}
+		s.keys[key] = keyState{r: r, day: day, done: true}
+		if ok {
+			added++
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if added > 0 {
+		s.log.Info("schedule: enqueued", "report", r, "day", day, "messages", added)
+	}
+	if left == 0 {
+		delete(s.retry, r)
+		return
+	}
+	s.retry[r] = retry{day: day, next: next}
+	if failed > 0 {
+		s.log.Error("schedule: enqueue", "report", r, "day", day, "messages", added, "retry_at", next,
+			"err", fmt.Errorf("schedule: enqueue %s of %s: %d of %d channels failed, the first: %w", r, day, failed, total, first))
+	}
+}
+
+// earliest returns the earlier of a and b, a zero time being none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // flush is Flush that logs its error.

@@ -784,3 +784,201 @@ func fill(v reflect.Value) {
 		}
 	}
 }
+
+// Channels with their own digest times: each gets today's digest at its
+// time, to the tick, and not before; the default one at 09:00; the 09:00
+// job sends no later channel's early; nothing goes twice.
+func TestDigestAtChannelTimes(t *testing.T) {
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	late := kpi.ChatChannel{Platform: "slack", ID: "C-LATE", Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten"}, DigestAt: "10:15"}
+	// A tick every 15 minutes from 08:00: at 08:30, 09:00 (with the 09:00
+	// job) and 10:15.
+	h := start(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{early, late, jp}, func(c *Config) { c.Retry = 15 * time.Minute })
+	all := func() []string { return append(h.slack.Delivered(), h.line.Delivered()...) }
+
+	h.advanceTo(jst(2026, 11, 26, 8, 29))
+	if got := all(); len(got) != 0 || len(h.render.Calls()) != 0 {
+		t.Fatalf("before 08:30: delivered %q, rendered %q", got, h.render.Calls())
+	}
+	h.advanceTo(jst(2026, 11, 26, 8, 30))
+	day1 := []string{"digest:2026-11-26:slack:C-EARLY @ 11-26 08:30"}
+	sameSet(t, "at 08:30", all(), day1)
+	h.advanceTo(jst(2026, 11, 26, 8, 59))
+	sameSet(t, "before 09:00", all(), day1)
+	h.advanceTo(jst(2026, 11, 26, 9, 0))
+	day1 = append(day1, "digest:2026-11-26:line:U-JP @ 11-26 09:00")
+	sameSet(t, "at 09:00", all(), day1)
+	h.advanceTo(jst(2026, 11, 26, 10, 14))
+	sameSet(t, "before 10:15", all(), day1)
+	h.advanceTo(jst(2026, 11, 26, 10, 15))
+	day1 = append(day1, "digest:2026-11-26:slack:C-LATE @ 11-26 10:15")
+	sameSet(t, "at 10:15", all(), day1)
+
+	h.advanceTo(jst(2026, 11, 27, 10, 30))
+	sameSet(t, "the next day", all(), append(day1,
+		"digest:2026-11-27:slack:C-EARLY @ 11-27 08:30",
+		"digest:2026-11-27:line:U-JP @ 11-27 09:00",
+		"digest:2026-11-27:slack:C-LATE @ 11-27 10:15"))
+	sameSet(t, "rendered", h.render.Calls(), []string{
+		"digest 2026-11-26 slack:C-EARLY @ 11-26 08:30",
+		"digest 2026-11-26 line:U-JP @ 11-26 09:00",
+		"digest 2026-11-26 slack:C-LATE @ 11-26 10:15",
+		"digest 2026-11-27 slack:C-EARLY @ 11-27 08:30",
+		"digest 2026-11-27 line:U-JP @ 11-27 09:00",
+		"digest 2026-11-27 slack:C-LATE @ 11-27 10:15",
+	})
+	if n := h.pending(); n != 0 {
+		t.Errorf("%d pending", n)
+	}
+}
+
+// With a tick every 7 minutes, a channel's digest comes at the first tick
+// at or after its time.
+func TestDigestAtWithinATick(t *testing.T) {
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	h := start(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{early}, func(c *Config) { c.Retry = 7 * time.Minute })
+	h.advanceTo(jst(2026, 11, 26, 8, 34)) // ticks at 08:07, 08:14, 08:21, 08:28
+	if got := h.slack.Delivered(); len(got) != 0 {
+		t.Fatalf("before the first tick after 08:30: %q", got)
+	}
+	h.advanceTo(jst(2026, 11, 26, 8, 35))
+	sameSet(t, "at the tick", h.slack.Delivered(), []string{"digest:2026-11-26:slack:C-EARLY @ 11-26 08:35"})
+}
+
+// A restart at 09:05 sends the digest of the channels whose time has
+// passed (08:30 and the default), and the 10:15 one's at 10:15; a restart
+// after that sends and renders nothing again.
+func TestDigestAtRestart(t *testing.T) {
+	path := dbPath(t)
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	late := kpi.ChatChannel{Platform: "slack", ID: "C-LATE", Role: kpi.RoleShop, Lang: "ja", DigestAt: "10:15"}
+	channels := []kpi.ChatChannel{early, late, jp}
+
+	a := start(t, path, jst(2026, 11, 26, 9, 5), channels, nil) // a tick every 10 minutes
+	all := func(h *harness) []string { return append(h.slack.Delivered(), h.line.Delivered()...) }
+	caughtUp := []string{
+		"digest:2026-11-26:slack:C-EARLY @ 11-26 09:05",
+		"digest:2026-11-26:line:U-JP @ 11-26 09:05",
+	}
+	sameSet(t, "caught up at 09:05", all(a), caughtUp)
+	a.advanceTo(jst(2026, 11, 26, 10, 14))
+	sameSet(t, "before 10:15", all(a), caughtUp)
+	a.advanceTo(jst(2026, 11, 26, 10, 15))
+	sameSet(t, "at 10:15", all(a), append(caughtUp, "digest:2026-11-26:slack:C-LATE @ 11-26 10:15"))
+	if n := len(a.render.Calls()); n != 3 {
+		t.Errorf("rendered %q", a.render.Calls())
+	}
+	a.stop()
+
+	b := start(t, path, jst(2026, 11, 26, 10, 20), channels, nil)
+	b.advanceTo(jst(2026, 11, 26, 11, 0))
+	if got := append(b.slack.Calls(), b.line.Calls()...); len(got) != 0 {
+		t.Errorf("a second restart sent again at %q", got)
+	}
+	if got := b.render.Calls(); len(got) != 0 {
+		t.Errorf("a second restart rendered again: %q", got)
+	}
+}
+
+// A channel bound again during the day: moved to a time that has passed,
+// it gets the digest at the next tick; moved after it got the digest, it
+// does not get it again.
+func TestDigestAtRebound(t *testing.T) {
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	late := kpi.ChatChannel{Platform: "slack", ID: "C-LATE", Role: kpi.RoleShop, Lang: "ja", DigestAt: "10:15"}
+	h := start(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{early, late}, func(c *Config) { c.Retry = 15 * time.Minute })
+	h.advanceTo(jst(2026, 11, 26, 9, 30))
+	early.DigestAt, late.DigestAt = "11:00", "07:00"
+	for _, ch := range []kpi.ChatChannel{early, late} {
+		if err := h.store.BindChatChannel(context.Background(), ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.advanceTo(jst(2026, 11, 26, 12, 0))
+	sameSet(t, "slack", h.slack.Delivered(), []string{
+		"digest:2026-11-26:slack:C-EARLY @ 11-26 08:30",
+		"digest:2026-11-26:slack:C-LATE @ 11-26 09:45",
+	})
+}
+
+// A channel whose stored time cannot be read gets the digest at the
+// default time, and the log says so once.
+func TestDigestAtUnreadable(t *testing.T) {
+	odd := kpi.ChatChannel{Platform: "slack", ID: "C-ODD", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "25:00"}
+	h := start(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{odd}, func(c *Config) { c.Retry = 10 * time.Minute })
+	h.advanceTo(jst(2026, 11, 26, 8, 59))
+	if got := h.slack.Delivered(); len(got) != 0 {
+		t.Fatalf("before 09:00: %q", got)
+	}
+	h.advanceTo(jst(2026, 11, 26, 10, 0))
+	sameSet(t, "slack", h.slack.Delivered(), []string{"digest:2026-11-26:slack:C-ODD @ 11-26 09:00"})
+	if n := h.log.Count("digest time cannot be read"); n != 1 || h.log.Count(`digest_at=25:00`) != 1 {
+		t.Errorf("the unreadable time was logged %d times; the log:\n%s", n, h.log.String())
+	}
+}
+
+// A render that fails for a channel with its own time is tried again after
+// its backoff, and does not hold back another channel's digest.
+func TestDigestAtRenderRetried(t *testing.T) {
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	next := kpi.ChatChannel{Platform: "slack", ID: "C-NEXT", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:32"}
+	var failures atomic.Int32
+	h := newHarness(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{early, next}, func(c *Config) { c.Retry = time.Minute })
+	h.render.fail = func(kind string, ch kpi.ChatChannel) error {
+		if ch.ID == early.ID && failures.Add(1) <= 3 {
+			return errors.New("store busy")
+		}
+		return nil
+	}
+	if err := h.s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.stop)
+	h.advanceTo(jst(2026, 11, 26, 8, 45))
+	// Failed at 08:30, 08:31 (after 1m) and 08:33 (after 2m); made at 08:37 (after 4m).
+	if got := filter(h.render.Calls(), "digest 2026-11-26 slack:C-EARLY"); !slices.Equal(got, []string{
+		"digest 2026-11-26 slack:C-EARLY @ 11-26 08:30", "digest 2026-11-26 slack:C-EARLY @ 11-26 08:31",
+		"digest 2026-11-26 slack:C-EARLY @ 11-26 08:33", "digest 2026-11-26 slack:C-EARLY @ 11-26 08:37"}) {
+		t.Errorf("the early channel's digest was rendered %q", got)
+	}
+	sameSet(t, "slack", h.slack.Delivered(), []string{
+		"digest:2026-11-26:slack:C-NEXT @ 11-26 08:32",
+		"digest:2026-11-26:slack:C-EARLY @ 11-26 08:37",
+	})
+}
+
+// listFails is a ChannelLister that fails its first fails calls.
+type listFails struct {
+	kpi.ChannelLister
+	fails atomic.Int32
+}
+
+func (l *listFails) ChatChannelList(ctx context.Context) ([]kpi.ChatChannel, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, errors.New("database is locked")
+	}
+	return l.ChannelLister.ChatChannelList(ctx)
+}
+
+// When the channels cannot be listed, the digest waits out a backoff rather
+// than trying on every tick.
+func TestDigestListingRetried(t *testing.T) {
+	var lister *listFails
+	h := newHarness(t, dbPath(t), jst(2026, 11, 26, 8, 59), []kpi.ChatChannel{jp}, func(c *Config) {
+		c.Retry = time.Minute
+		lister = &listFails{ChannelLister: c.Channels}
+		c.Channels = lister
+	})
+	if err := h.s.Start(context.Background()); err != nil { // lists once, fine
+		t.Fatal(err)
+	}
+	t.Cleanup(h.stop)
+	lister.fails.Store(2)
+	// At 09:00 the job or the tick fails, and the other waits: tried again
+	// after 1m, and after 2m more.
+	h.advanceTo(jst(2026, 11, 26, 9, 5))
+	sameSet(t, "line", h.line.Delivered(), []string{"digest:2026-11-26:line:U-JP @ 11-26 09:03"})
+	if n := h.log.Count("database is locked"); n != 2 {
+		t.Errorf("%d listing failures logged, want 2; the log:\n%s", n, h.log.String())
+	}
+}

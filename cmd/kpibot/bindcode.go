@@ -26,6 +26,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 	roleFlag := fs.String("role", "", "hq, jp-support or shop")
 	langFlag := fs.String("lang", "", "the chat's language: zh, ja, en or zh+ja")
 	shopsFlag := fs.String("shops", "", "the shops or platforms the chat sees, comma-separated; all if empty")
+	digestAtFlag := fs.String("digest-at", "", "when the chat gets the daily digest, HH:MM JST; the default (09:00) if empty")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
@@ -54,6 +55,14 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 			return 2
 		}
 		c.Lang = string(l)
+	}
+	if at := strings.TrimSpace(*digestAtFlag); at != "" {
+		d, err := kpi.ParseClock(bot.Normalize(at)) // ０８：３０ too
+		if err != nil {
+			fmt.Fprintln(e.stderr, p.T("error.bad_clock", map[string]any{"Text": *digestAtFlag}))
+			return 2
+		}
+		c.DigestAt = kpi.FormatClock(d)
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

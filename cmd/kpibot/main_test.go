@@ -181,9 +181,10 @@ func TestBindCodeGolden(t *testing.T) {
 	}{
 		{"bind_code.en", "", []string{"--role", "shop", "--shops", "rakuten, yahoo"},
 			kpi.ChatChannel{Role: kpi.RoleShop, Lang: "en", Shops: []string{"rakuten", "yahoo"}}},
-		{"bind_code.zh", "zh_CN.UTF-8", []string{"--role", "hq"}, kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}},
-		{"bind_code.ja", "ja_JP.UTF-8", []string{"--role", "jp-support", "--lang", "bilingual", "--shops", "amazon"},
-			kpi.ChatChannel{Role: kpi.RoleJPSupport, Lang: "zh+ja", Shops: []string{"amazon-jp"}}},
+		{"bind_code.zh", "zh_CN.UTF-8", []string{"--role", "hq", "--digest-at", "８：３０"}, // full width, as an IME types it
+			kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}},
+		{"bind_code.ja", "ja_JP.UTF-8", []string{"--role", "jp-support", "--lang", "bilingual", "--shops", "amazon", "--digest-at", "10:00"},
+			kpi.ChatChannel{Role: kpi.RoleJPSupport, Lang: "zh+ja", Shops: []string{"amazon-jp"}, DigestAt: "10:00"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,6 +257,9 @@ func TestBindCodeBadInput(t *testing.T) {
 		{"unknown shop", []string{"--role", "shop", "--shops", "rakuten,nope"}, 1, `There is no shop "nope".`},
 		{"platform without shops", []string{"--role", "shop", "--shops", "shopify"}, 1, "There is no shop on shopify."},
 		{"arguments", []string{"--role", "hq", "now"}, 2, `kpibot bind-code takes no arguments, but got "now".`},
+		{"digest at 24:00", []string{"--role", "hq", "--digest-at", "24:00"}, 2, `I can't read the time "24:00": write it as HH:MM`},
+		{"digest at 9:75", []string{"--role", "hq", "--digest-at", "9:75"}, 2, `I can't read the time "9:75"`},
+		{"digest at 8.30", []string{"--role", "hq", "--digest-at", "8.30"}, 2, `I can't read the time "8.30"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,30 +49,66 @@ func (s *Store) FirstSeen(ctx context.Context, key string) (bool, error) {
 	return n == 1, nil
 }
 
+// channelColumns are the columns of a binding that scanChannel reads, in
+// its order; chat_channels and bind_codes both have them.
+const channelColumns = "role, lang, shops, digest_at"
+
+// scanChannel scans a row whose columns are lead, then channelColumns, the
+// latter into c.
+func scanChannel(row interface{ Scan(...any) error }, c *kpi.ChatChannel, lead ...any) error {
+	var role, shops string
+	if err := row.Scan(append(lead, &role, &c.Lang, &shops, &c.DigestAt)...); err != nil {
+		return err
+	}
+	c.Role = kpi.Role(role)
+	if shops != "" {
+		c.Shops = strings.Split(shops, ",")
+	}
+	return nil
+}
+
 // ChatChannel returns the binding of a chat channel, if it has one.
 func (s *Store) ChatChannel(ctx context.Context, platform, id string) (kpi.ChatChannel, bool, error) {
-	c := kpi.ChatChannel{Platform: platform, ID: id}
-	var role, shops string
-	err := s.db.QueryRowContext(ctx, "SELECT role, lang, shops FROM chat_channels WHERE platform = ? AND id = ?",
-		platform, id).Scan(&role, &c.Lang, &shops)
+	var c kpi.ChatChannel
+	row := s.db.QueryRowContext(ctx, "SELECT platform, id, "+channelColumns+" FROM chat_channels WHERE platform = ? AND id = ?", platform, id)
+	err := scanChannel(row, &c, &c.Platform, &c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kpi.ChatChannel{}, false, nil
 	}
 	if err != nil {
 		return kpi.ChatChannel{}, false, fmt.Errorf("sqlite: read chat channel: %w", err)
 	}
-	c.Role = kpi.Role(role)
-	if shops != "" {
-		c.Shops = strings.Split(shops, ",")
-	}
 	return c, true, nil
 }
 
-// BindChatChannel keeps a chat channel's role, language and shops.
+// ChatChannelList returns every bound chat channel, ordered by platform and id.
+func (s *Store) ChatChannelList(ctx context.Context) ([]kpi.ChatChannel, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT platform, id, "+channelColumns+" FROM chat_channels ORDER BY platform, id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+	}
+	defer rows.Close()
+	var list []kpi.ChatChannel
+	for rows.Next() {
+		var c kpi.ChatChannel
+		if err := scanChannel(rows, &c, &c.Platform, &c.ID); err != nil {
+			return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
+	}
+	return list, nil
+}
+
+// BindChatChannel keeps a chat channel's role, language, shops and digest
+// time, replacing all of them when it was bound before.
 func (s *Store) BindChatChannel(ctx context.Context, c kpi.ChatChannel) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO chat_channels (platform, id, role, lang, shops) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (platform, id) DO UPDATE SET role = excluded.role, lang = excluded.lang, shops = excluded.shops`,
-		c.Platform, c.ID, string(c.Role), c.Lang, strings.Join(c.Shops, ","))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO chat_channels (platform, id, role, lang, shops, digest_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform, id) DO UPDATE SET role = excluded.role, lang = excluded.lang, shops = excluded.shops,
+		digest_at = excluded.digest_at`,
+		c.Platform, c.ID, string(c.Role), c.Lang, strings.Join(c.Shops, ","), c.DigestAt)
 	if err != nil {
 		return fmt.Errorf("sqlite: bind chat channel: %w", err)
 	}
@@ -81,8 +117,8 @@ func (s *Store) BindChatChannel(ctx context.Context, c kpi.ChatChannel) error {
 
 // SaveBindCode keeps a bind code by its hash.
 func (s *Store) SaveBindCode(ctx context.Context, hash string, c kpi.BindCode) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO bind_codes (hash, role, lang, shops, expires_at) VALUES (?, ?, ?, ?, ?)",
-		hash, string(c.Channel.Role), c.Channel.Lang, strings.Join(c.Channel.Shops, ","), c.Expires.Unix())
+	_, err := s.db.ExecContext(ctx, "INSERT INTO bind_codes (hash, "+channelColumns+", expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+		hash, string(c.Channel.Role), c.Channel.Lang, strings.Join(c.Channel.Shops, ","), c.Channel.DigestAt, c.Expires.Unix())
 	if err != nil {
 		return fmt.Errorf("sqlite: save bind code: %w", err)
 	}
@@ -93,21 +129,17 @@ func (s *Store) SaveBindCode(ctx context.Context, hash string, c kpi.BindCode) e
 // checks and marks it, so that of two channels using it at once only one
 // gets it.
 func (s *Store) UseBindCode(ctx context.Context, hash string, now time.Time) (kpi.BindCode, error) {
-	var role, shops string
 	var expires int64
 	var c kpi.BindCode
-	err := s.db.QueryRowContext(ctx, `UPDATE bind_codes SET used_at = ?
-		WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING role, lang, shops, expires_at`,
-		now.Unix(), hash, now.Unix()).Scan(&role, &c.Channel.Lang, &shops, &expires)
+	row := s.db.QueryRowContext(ctx, `UPDATE bind_codes SET used_at = ?
+		WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING expires_at, `+channelColumns,
+		now.Unix(), hash, now.Unix())
+	err := scanChannel(row, &c.Channel, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kpi.BindCode{}, s.unusableBindCode(ctx, hash)
 	}
 	if err != nil {
 		return kpi.BindCode{}, fmt.Errorf("sqlite: use bind code: %w", err)
-	}
-	c.Channel.Role = kpi.Role(role)
-	if shops != "" {
-		c.Channel.Shops = strings.Split(shops, ",")
 	}
 	c.Expires = time.Unix(expires, 0).UTC()
 	return c, nil

@@ -3,11 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
 )
 
 // TestMigrateGaps: versions may leave gaps, and a migration numbered below
@@ -98,4 +103,56 @@ func TestMigrateGaps(t *testing.T) {
 			t.Errorf("two migrations numbered 2: %v", err)
 		}
 	})
+}
+
+// TestDigestAtMigration: the channels and unused codes of a database from
+// before 0008 keep their bindings and get the default digest time.
+func TestDigestAtMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := fstest.MapFS{}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if strings.HasPrefix(filepath.Base(name), "0008") {
+			break
+		}
+		data, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: data}
+	}
+	if err := migrateFS(ctx, db, old); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO chat_channels (platform, id, role, lang, shops) VALUES ('slack', 'C1', 'shop', 'ja', 'rakuten,yahoo')",
+		"INSERT INTO bind_codes (hash, role, lang, shops, expires_at) VALUES ('h', 'hq', 'zh', '', 4102444800)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := kpi.ChatChannel{Platform: "slack", ID: "C1", Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten", "yahoo"}}
+	if got, ok, err := s.ChatChannel(ctx, "slack", "C1"); err != nil || !ok || !reflect.DeepEqual(got, want) {
+		t.Errorf("after the migration: %+v, %v, %v; want %+v", got, ok, err, want)
+	}
+	bc, err := s.UseBindCode(ctx, "h", time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
+	if err != nil || !reflect.DeepEqual(bc.Channel, kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}) {
+		t.Errorf("a code from before the migration: %+v, %v", bc, err)
+	}
 }

@@ -5,42 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
 )
 
-var (
-	_ kpi.Outbox        = (*Store)(nil)
-	_ kpi.ChannelLister = (*Store)(nil)
-)
-
-// ChatChannelList returns every bound chat channel, ordered by platform and id.
-func (s *Store) ChatChannelList(ctx context.Context) ([]kpi.ChatChannel, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT platform, id, role, lang, shops FROM chat_channels ORDER BY platform, id")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
-	}
-	defer rows.Close()
-	var list []kpi.ChatChannel
-	for rows.Next() {
-		var c kpi.ChatChannel
-		var role, shops string
-		if err := rows.Scan(&c.Platform, &c.ID, &role, &c.Lang, &shops); err != nil {
-			return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
-		}
-		c.Role = kpi.Role(role)
-		if shops != "" {
-			c.Shops = strings.Split(shops, ",")
-		}
-		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list chat channels: %w", err)
-	}
-	return list, nil
-}
+var _ kpi.Outbox = (*Store)(nil)
 
 // Enqueue adds an item to the outbox unless its key was ever enqueued.
 // Times are kept to the second.

@@ -29,9 +29,10 @@ type Store struct {
 }
 
 var (
-	_ kpi.Store        = (*Store)(nil)
-	_ kpi.ChatChannels = (*Store)(nil)
-	_ kpi.BindCodes    = (*Store)(nil)
+	_ kpi.Store         = (*Store)(nil)
+	_ kpi.ChatChannels  = (*Store)(nil)
+	_ kpi.BindCodes     = (*Store)(nil)
+	_ kpi.ChannelLister = (*Store)(nil)
 )
 
 // Open opens the SQLite file at path, creating it if needed, and brings its

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"NonFinalRebuilt", testNonFinalRebuilt},
 		{"BindCodes", testBindCodes},
 		{"ChatChannelList", testChatChannelList},
+		{"DigestAt", testDigestAt},
 		{"Outbox", testOutbox},
 	}
 	for _, tt := range tests {
@@ -558,7 +559,7 @@ func testBindCodes(t *testing.T, open opener) {
 	if !ok {
 		t.Fatal("the store does not keep bind codes (kpi.BindCodes)")
 	}
-	shopTeam := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten", "yahoo"}},
+	shopTeam := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten", "yahoo"}, DigestAt: "08:30"},
 		Expires: now.Add(24 * time.Hour)}
 	hq := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}, Expires: now.Add(time.Hour)}
 	for hash, c := range map[string]kpi.BindCode{"shop": shopTeam, "hq": hq, "stale": hq, "raced": hq} {
@@ -627,7 +628,7 @@ func testChatChannelList(t *testing.T, open opener) {
 	want := []kpi.ChatChannel{
 		{Platform: "line", ID: "Cb", Role: kpi.RoleJPSupport, Lang: "ja"},
 		{Platform: "slack", ID: "C1", Role: kpi.RoleShop, Lang: "zh+ja", Shops: []string{"rakuten", "yahoo"}},
-		{Platform: "slack", ID: "C2", Role: kpi.RoleHQ, Lang: "zh"},
+		{Platform: "slack", ID: "C2", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "10:15"},
 	}
 	for _, i := range []int{2, 0, 1} {
 		if err := bind.BindChatChannel(ctx, want[i]); err != nil {
@@ -637,6 +638,57 @@ func testChatChannelList(t *testing.T, open opener) {
 	got, err := list.ChatChannelList(ctx)
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("ChatChannelList = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// testDigestAt: a channel keeps its digest time, or none; binding it again
+// replaces the time, with none when none is given; a bind code carries it.
+func testDigestAt(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 28, 12, 0)
+	st := openAt(t, open, newClock(now))
+	bind, ok1 := st.(kpi.ChatChannels)
+	codes, ok2 := st.(kpi.BindCodes)
+	if !ok1 || !ok2 {
+		t.Fatal("the store does not keep chat channels and bind codes (kpi.ChatChannels, kpi.BindCodes)")
+	}
+	check := func(what string, want kpi.ChatChannel) {
+		t.Helper()
+		got, ok, err := bind.ChatChannel(ctx, want.Platform, want.ID)
+		if err != nil || !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ChatChannel = %+v, %v, %v; want %+v", what, got, ok, err, want)
+		}
+	}
+	rebind := func(what string, c kpi.ChatChannel) {
+		t.Helper()
+		if err := bind.BindChatChannel(ctx, c); err != nil {
+			t.Fatalf("%s: BindChatChannel: %v", what, err)
+		}
+		check(what, c)
+	}
+	early := kpi.ChatChannel{Platform: "slack", ID: "C-EARLY", Role: kpi.RoleHQ, Lang: "zh", DigestAt: "08:30"}
+	plain := kpi.ChatChannel{Platform: "line", ID: "U-PLAIN", Role: kpi.RoleJPSupport, Lang: "ja"}
+	rebind("bound with a time", early)
+	rebind("bound without one", plain)
+	early.DigestAt = "10:15"
+	rebind("bound again with another time", early)
+	early.DigestAt = ""
+	rebind("bound again without a time", early)
+	plain.DigestAt = "07:00"
+	rebind("bound again with a time", plain)
+
+	code := kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleShop, Lang: "en", DigestAt: "10:00"}, Expires: now.Add(time.Hour)}
+	if err := codes.SaveBindCode(ctx, "timed", code); err != nil {
+		t.Fatalf("SaveBindCode: %v", err)
+	}
+	if err := codes.SaveBindCode(ctx, "untimed", kpi.BindCode{Channel: kpi.ChatChannel{Role: kpi.RoleHQ, Lang: "zh"}, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatalf("SaveBindCode: %v", err)
+	}
+	for hash, want := range map[string]string{"timed": "10:00", "untimed": ""} {
+		got, err := codes.UseBindCode(ctx, hash, now)
+		if err != nil || got.Channel.DigestAt != want {
+			t.Errorf("UseBindCode(%s) = %+v, %v; want DigestAt %q", hash, got, err, want)
+		}
 	}
 }
 
