@@ -106,6 +106,8 @@ func TestAskGolden(t *testing.T) {
 		{"typo.en", []string{"/kpi retrun rate last month vs 2026-09"}},
 		{"status.zh", []string{"/kpi 概况 乐天"}},
 		{"list.ja", []string{"/kpi 一覧"}},
+		{"digest_chat.ja", []string{"/kpi 日報 2026-11-26"}},
+		{"weekly_chat.zh", []string{"/kpi 周报 上周"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
