@@ -48,7 +48,8 @@ type Bot struct {
 	channels Channels
 	text     *locales.Catalog
 	parser   *Parser
-	calendar Calendar // nil: no holidays or pauses to mention
+	calendar Calendar  // nil: no holidays or pauses to mention
+	alerts   AlertDesk // nil: alerts are not set up
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -74,7 +75,8 @@ func New(engine Computer, shops ShopLister, prefs Prefs, channels Channels, text
 // unbound channel may not see.
 func (a Action) ShowsNumbers() bool {
 	switch a {
-	case ActionMetric, ActionStatus, ActionDigest, ActionWeekly, ActionMonthly:
+	case ActionMetric, ActionStatus, ActionDigest, ActionWeekly, ActionMonthly,
+		ActionAlerts, ActionAck, ActionSnooze, ActionResolve: // an alert names a shop's KPI and its value
 		return true
 	}
 	return false
@@ -186,7 +188,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 		if c != nil {
 			cmd.Query.Allowed = c.Shops
 		}
-		render = b.answer(ctx, req, cmd)
+		render = b.answer(ctx, req, cmd, shops)
 	}
 	return b.in(lang, func(p *locales.Printer) Reply {
 		rep := render(p)
@@ -213,8 +215,16 @@ func (b *Bot) in(lang locales.Lang, render func(*locales.Printer) Reply) Reply {
 }
 
 // answer does what cmd asks and returns how to say it in any language.
-func (b *Bot) answer(ctx context.Context, req Request, cmd Command) func(*locales.Printer) Reply {
+func (b *Bot) answer(ctx context.Context, req Request, cmd Command, shops []kpi.Shop) func(*locales.Printer) Reply {
 	switch cmd.Action {
+	case ActionAlerts:
+		render, err := b.alertList(ctx, cmd.Query, shops)
+		if err != nil {
+			return b.errorReply(err)
+		}
+		return render
+	case ActionAck, ActionSnooze, ActionResolve:
+		return b.onAlert(ctx, req, cmd, shops)
 	case ActionHelp:
 		return func(p *locales.Printer) Reply { return helpReply(p, cmd.Topic) }
 	case ActionList:
@@ -407,6 +417,8 @@ func helpReply(p *locales.Printer, topic string) Reply {
 	switch Action(topic) {
 	case ActionList, ActionStatus, ActionLang:
 		return Reply{Title: p.T("help.title", nil), Text: p.T("help."+topic, nil)}
+	case ActionAlerts, ActionAck, ActionSnooze, ActionResolve:
+		return Reply{Title: p.T("help.title", nil), Text: p.T("help.alerts", nil)}
 	}
 	return Reply{Title: p.T("help.title", nil), Text: p.T("help.text", nil)}
 }

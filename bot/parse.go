@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -33,7 +34,64 @@ const (
 	ActionBind    Action = "bind"
 	// ActionBindCode makes a one-time code that binds a channel elsewhere.
 	ActionBindCode Action = "bind_code"
+	// The alerts: the list of the active ones, and what someone does to
+	// one of them, named by its number (#12): acknowledge it (someone is on
+	// it, no escalation), snooze it, resolve it by hand.
+	ActionAlerts  Action = "alerts"
+	ActionAck     Action = "ack"
+	ActionSnooze  Action = "snooze"
+	ActionResolve Action = "resolve"
 )
+
+// onAlert tells whether an action is done to one alert, which the line
+// names by its number.
+func (a Action) onAlert() bool {
+	return a == ActionAck || a == ActionSnooze || a == ActionResolve
+}
+
+// DefaultSnooze is how long snooze quiets an alert when the line does not
+// say.
+const DefaultSnooze = 2 * time.Hour
+
+// snoozeMorning is when a snooze "until tomorrow" ends: 09:00 JST, when the
+// working day starts.
+const snoozeMorning = 9 * time.Hour
+
+// SnoozeKind says how a snooze ends.
+type SnoozeKind string
+
+// Snooze kinds.
+const (
+	SnoozeFor      SnoozeKind = "for"      // after Snooze.For
+	SnoozeClock    SnoozeKind = "clock"    // at Snooze.Clock JST, today or else tomorrow
+	SnoozeTomorrow SnoozeKind = "tomorrow" // at 09:00 JST the next day
+	SnoozeResolved SnoozeKind = "resolved" // when the alert resolves
+)
+
+// Snooze is how long a snooze quiets an alert.
+type Snooze struct {
+	Kind  SnoozeKind
+	For   time.Duration // SnoozeFor: how long
+	Clock time.Duration // SnoozeClock: the time of day, since midnight JST
+}
+
+// Until is when a snooze asked for at now ends; the zero time for one that
+// lasts until the alert resolves.
+func (s Snooze) Until(now time.Time) time.Time {
+	switch s.Kind {
+	case SnoozeResolved:
+		return time.Time{}
+	case SnoozeTomorrow:
+		return (kpi.DateOf(now) + 1).Start().Add(snoozeMorning)
+	case SnoozeClock:
+		at := kpi.DateOf(now).Start().Add(s.Clock)
+		if !at.After(now) {
+			at = (kpi.DateOf(now) + 1).Start().Add(s.Clock)
+		}
+		return at
+	}
+	return now.Add(cmp.Or(s.For, DefaultSnooze))
+}
 
 // Command is a parsed chat line.
 type Command struct {
@@ -48,6 +106,10 @@ type Command struct {
 	// DigestAt is the daily digest's time that bind and bind_code give the
 	// channel, "HH:MM" JST; "" for the default.
 	DigestAt string
+	// AlertID is the alert that ack, snooze and resolve are about.
+	AlertID int64
+	// Snooze is how long snooze quiets the alert.
+	Snooze Snooze
 	// Shops and Platforms are what bind gives the channel to see.
 	Shops     []string
 	Platforms []kpi.Platform
@@ -80,16 +142,33 @@ const (
 	tokRangeSep
 	tokBad // a date or month that does not exist (2026-02-30)
 	tokRole
+	// Only the alert commands read these; elsewhere they are ignored words.
+	tokNumber   // a word of digits: an alert's number (#12 is normalised to 12)
+	tokDuration // a snooze's length: 2h, 2小时, 30分
+	tokSnooze   // a snooze's end: tomorrow, until resolved (value)
 )
+
+// reads tells whether action a reads tokens of kind k.
+func (a Action) reads(k kind) bool {
+	switch k {
+	case tokNumber:
+		return a.onAlert()
+	case tokDuration, tokSnooze:
+		return a == ActionSnooze
+	}
+	return true
+}
 
 // token is one recognised piece of a line.
 type token struct {
 	kind   kind
-	value  string     // metric id, platform, shop id, command, language
-	period kpi.Period // tokPeriod
-	date   bool       // tokPeriod: a single date, which a range may join
-	pos    int        // byte offset in the normalised line
-	langs  langSet    // the languages whose vocabulary has the phrase
+	value  string        // metric id, platform, shop id, command, language
+	period kpi.Period    // tokPeriod
+	date   bool          // tokPeriod: a single date, which a range may join
+	pos    int           // byte offset in the normalised line
+	text   string        // what it was read from, normalised
+	dur    time.Duration // tokDuration
+	langs  langSet       // the languages whose vocabulary has the phrase
 }
 
 // langSet is a set of languages, one bit each.
@@ -191,10 +270,13 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokVs}}
 		case id == "range_sep":
 			ph = phrase{tok: token{kind: tokRangeSep}}
+		case id == "snooze_"+string(SnoozeTomorrow) || id == "snooze_"+string(SnoozeResolved):
+			ph = phrase{tok: token{kind: tokSnooze, value: strings.TrimPrefix(id, "snooze_")}}
 		case strings.HasPrefix(id, "role_"):
 			ph = phrase{tok: token{kind: tokRole, value: strings.ReplaceAll(strings.TrimPrefix(id, "role_"), "_", "-")}}
 		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind" || id == "bind_code" ||
-			id == "digest" || id == "weekly" || id == "monthly":
+			id == "digest" || id == "weekly" || id == "monthly" ||
+			id == "alerts" || id == "ack" || id == "snooze" || id == "resolve":
 			ph = phrase{tok: token{kind: tokCommand, value: id}}
 		default:
 			return nil, fmt.Errorf("bot: vocabulary: unknown word id %q", id)
@@ -387,9 +469,19 @@ var mentionRE = regexp.MustCompile(`^(?:<@[a-z0-9]+(?:\|[^>]*)?>|@\S+)\s*`)
 // Parse reads one chat line: "/kpi <metric> [shop|platform] [period] [vs
 // <period>]", also without the slash, as a mention or a bare "kpi …", in
 // any order; help, list, status, lang, bind and bind_code, which may name
-// the daily digest's time (08:30). Errors are *kpi.Error with a locale key;
-// what it guessed or ignored comes back as Notes.
+// the daily digest's time (08:30); alerts, and ack, snooze or resolve with
+// an alert's number (12, #12, ＃１２), snooze with how long (2h, tomorrow,
+// until resolved, 18:00; DefaultSnooze if none). Errors are *kpi.Error with
+// a locale key; what it guessed or ignored comes back as Notes.
 func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
+	cmd, err := p.parse(text, shops, now)
+	if err == nil && cmd.Action == ActionSnooze && cmd.Snooze == (Snooze{}) {
+		cmd.Snooze = Snooze{Kind: SnoozeFor, For: DefaultSnooze}
+	}
+	return cmd, err
+}
+
+func (p *Parser) parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
 	s := Normalize(text)
 	for {
 		loc := mentionRE.FindStringIndex(s)
@@ -411,14 +503,21 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	}
 	// "bind hq zh 08:30": the time is cut out first, so that its digits are
 	// not read as words; it is the digest's time of a bind or a bind_code,
-	// and means nothing elsewhere: a line that is neither once the time is
-	// cut out is read whole.
+	// the end of a snooze ("snooze 12 18:00"), and means nothing elsewhere:
+	// a line that is none of them once the time is cut out is read whole.
 	if clock, from, to := findClock(s); clock != "" {
 		cmd, err := p.readCode(text, s[:from]+" "+s[to:], names, now)
-		if err == nil && (cmd.Action == ActionBind || cmd.Action == ActionBindCode) {
+		if err == nil && (cmd.Action == ActionBind || cmd.Action == ActionBindCode || cmd.Action == ActionSnooze) {
 			at, err := kpi.ParseClock(clock)
 			if err != nil {
 				return Command{}, err
+			}
+			if cmd.Action == ActionSnooze {
+				if cmd.Snooze != (Snooze{}) {
+					return Command{}, kpi.Errorf(kpi.Invalid, "error.snooze_choice", nil, nil)
+				}
+				cmd.Snooze = Snooze{Kind: SnoozeClock, Clock: at}
+				return cmd, nil
 			}
 			cmd.DigestAt = kpi.FormatClock(at)
 			return cmd, nil
@@ -451,12 +550,13 @@ func (p *Parser) read(text, s string, names []shopName, now time.Time, code stri
 		}
 		t, meant, dist := p.closest(u.text, names, now)
 		if dist == 1 && utf8.RuneCountInString(u.text) >= minFuzzyRunes(u.text) {
-			t.pos = u.pos
+			t.pos, t.text = u.pos, u.text
 			toks = append(toks, t)
 			notes = append(notes, Note{"note.read_as", map[string]any{"Typed": u.text, "Meant": meant}})
 			continue
 		}
-		if dist <= 2 && meant != "" && utf8.RuneCountInString(u.text) >= 3 {
+		// Two edits make another word of a short one ("abcd" is no "ack").
+		if dist <= 2 && meant != "" && utf8.RuneCountInString(u.text) >= 3 && (dist < 2 || utf8.RuneCountInString(meant) >= 4) {
 			return Command{}, kpi.Errorf(kpi.NotFound, "error.did_you_mean", map[string]any{"Word": u.text, "Suggestion": meant}, nil)
 		}
 		notes = append(notes, Note{"note.ignored", map[string]any{"Word": u.text}})
@@ -465,9 +565,16 @@ func (p *Parser) read(text, s string, names []shopName, now time.Time, code stri
 	toks = joinRanges(toks)
 	cmd, err := interpret(toks, code)
 	if err != nil {
-		return Command{}, err
+		return Command{Written: written(toks)}, err // its error in the language of its words
 	}
-	if cmd.Action == ActionHelp && len(toks) == 0 && len(notes) > 0 {
+	understood := len(toks)
+	for _, t := range toks {
+		if !cmd.Action.reads(t.kind) { // a number or a snooze's length in a line about something else
+			notes = append(notes, Note{"note.ignored", map[string]any{"Word": t.text}})
+			understood--
+		}
+	}
+	if cmd.Action == ActionHelp && understood == 0 && len(notes) > 0 {
 		// Nothing understood at all: say so rather than show help.
 		return Command{}, kpi.Errorf(kpi.NotFound, "error.not_understood", map[string]any{"Text": strings.TrimSpace(text)}, nil)
 	}
@@ -580,7 +687,7 @@ func (p *Parser) scan(s string, shops []shopName, now time.Time) ([]token, []spa
 			continue
 		}
 		if t, n := p.match(s, i, shops, now); n > 0 {
-			t.pos = i
+			t.pos, t.text = i, s[i:i+n]
 			toks = append(toks, t)
 			i += n
 			continue
@@ -655,6 +762,17 @@ func (p *Parser) match(s string, i int, shops []shopName, now time.Time) (token,
 	if badLen > bestLen {
 		return token{kind: tokBad, value: rest[:badLen]}, badLen
 	}
+	// A word of digits that is nothing else: an alert's number. It ends
+	// where an ASCII word would ("12番", "确认12" and "12 h" have one).
+	if isDigit(r) {
+		n := 1
+		for n < len(rest) && isDigit(rune(rest[n])) {
+			n++
+		}
+		if n > bestLen && (n == len(rest) || rest[n] == ' ' || rest[n] >= utf8.RuneSelf) {
+			return token{kind: tokNumber, value: rest[:n]}, n
+		}
+	}
 	return best, bestLen
 }
 
@@ -694,6 +812,10 @@ func periodOf(pt pattern, s string, loc []int, now time.Time) (token, bool) {
 	y, m, d, n := num("y"), num("m"), num("d"), num("n")
 	today := kpi.DateOf(now)
 	switch pt.kind {
+	case "snooze_hours":
+		return token{kind: tokDuration, dur: time.Duration(n) * time.Hour}, true
+	case "snooze_minutes":
+		return token{kind: tokDuration, dur: time.Duration(n) * time.Minute}, true
 	case "last_days":
 		if n < 1 || n > 366 {
 			return token{}, false
@@ -742,15 +864,23 @@ func interpret(toks []token, code string) (Command, error) {
 	var cmd Command
 	var metrics, scopes []token
 	var periods, compare []token
+	var numbers, choices []token // an alert's number; a snooze's length or end
 	afterVs := false
 	for _, t := range toks {
 		switch t.kind {
 		case tokCommand:
-			if cmd.Action == "" {
+			switch {
+			case cmd.Action == "":
 				cmd.Action = Action(t.value)
-			} else if cmd.Action == ActionHelp && cmd.Topic == "" {
+			case cmd.Action == ActionHelp && cmd.Topic == "":
 				cmd.Topic = t.value
+			case cmd.Action == ActionAlerts && Action(t.value).onAlert():
+				cmd.Action = Action(t.value) // "アラート12を確認": what is done to it
 			}
+		case tokNumber:
+			numbers = append(numbers, t)
+		case tokDuration, tokSnooze:
+			choices = append(choices, t)
 		case tokMetric:
 			if !slices.ContainsFunc(metrics, func(m token) bool { return m.value == t.value }) {
 				metrics = append(metrics, t)
@@ -778,7 +908,33 @@ func interpret(toks []token, code string) (Command, error) {
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.bad_period", map[string]any{"Text": t.value}, nil)
 		}
 	}
+	if cmd.Action.onAlert() && len(numbers) == 0 && (len(metrics) > 0 || len(scopes) > 0 || len(periods) > 0 && cmd.Action != ActionSnooze) {
+		// "返品率を確認", "收到的差评 上周": a word that may mean ack in a
+		// question about a metric, which names no alert.
+		cmd.Action = ""
+	}
 	switch cmd.Action {
+	case ActionAck, ActionSnooze, ActionResolve:
+		return alertCommand(cmd, numbers, choices, periods)
+	case ActionAlerts:
+		// "/kpi alerts rakuten", "返品率のアラート": the list, narrowed.
+		if len(metrics) > 1 {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.two_metrics", map[string]any{"A": metricID(metrics[0].value), "B": metricID(metrics[1].value)}, nil)
+		}
+		if len(scopes) > 1 {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.two_scopes", nil, nil)
+		}
+		if len(metrics) == 1 {
+			cmd.Query.Metric = metrics[0].value
+		}
+		if len(scopes) == 1 {
+			if scopes[0].kind == tokShop {
+				cmd.Query.Scope.Shop = scopes[0].value
+			} else {
+				cmd.Query.Scope.Platform = kpi.Platform(scopes[0].value)
+			}
+		}
+		return cmd, nil
 	case ActionHelp:
 		if cmd.Topic == "" && len(metrics) > 0 {
 			cmd.Topic = metrics[0].value
@@ -857,6 +1013,47 @@ func interpret(toks []token, code string) (Command, error) {
 		cmd.Action = ActionStatus // "楽天 先週": how is Rakuten doing
 	default:
 		cmd.Action = ActionHelp
+	}
+	return cmd, nil
+}
+
+// alertCommand completes ack, snooze or resolve: the one alert's number,
+// and how long a snooze lasts: a length (2h, 30分; "3 days" reads as a
+// period of the last days), tomorrow or until resolved; none is the
+// default, which Parse fills in.
+func alertCommand(cmd Command, numbers, choices, periods []token) (Command, error) {
+	switch {
+	case len(numbers) == 0:
+		return Command{}, kpi.Errorf(kpi.Invalid, "error.alert_needs_id", nil, nil)
+	case len(numbers) > 1:
+		return Command{}, kpi.Errorf(kpi.Invalid, "error.alert_two_ids", map[string]any{"A": numbers[0].value, "B": numbers[1].value}, nil)
+	}
+	id, err := strconv.ParseInt(numbers[0].value, 10, 64)
+	if err != nil || id <= 0 {
+		return Command{}, kpi.Errorf(kpi.Invalid, "error.alert_bad_id", map[string]any{"Text": numbers[0].value}, nil)
+	}
+	cmd.AlertID = id
+	if cmd.Action != ActionSnooze {
+		return cmd, nil
+	}
+	for _, per := range periods {
+		if per.period.Kind != kpi.KindLastDays {
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.snooze_choice", nil, nil)
+		}
+		choices = append(choices, token{kind: tokDuration, dur: time.Duration(per.period.Days()) * 24 * time.Hour})
+	}
+	if len(choices) > 1 {
+		return Command{}, kpi.Errorf(kpi.Invalid, "error.snooze_choice", nil, nil)
+	}
+	if len(choices) == 1 {
+		switch c := choices[0]; {
+		case c.kind == tokSnooze:
+			cmd.Snooze = Snooze{Kind: SnoozeKind(c.value)}
+		case c.dur <= 0:
+			return Command{}, kpi.Errorf(kpi.Invalid, "error.snooze_choice", nil, nil)
+		default:
+			cmd.Snooze = Snooze{Kind: SnoozeFor, For: c.dur}
+		}
 	}
 	return cmd, nil
 }

@@ -45,6 +45,15 @@ type Alert struct {
 
 	Value, Target float64 // at the last evaluation
 	Sample        int64
+
+	// What the chat channels were told: the channels the episode went to
+	// ("slack:C123"), when they last heard of it (opened, updated or
+	// re-sent; zero until its opening is in the outbox), the value they
+	// were shown then, and how many update messages went out.
+	Channels      []string
+	Notified      time.Time
+	NotifiedValue float64
+	Updates       int
 }
 
 // Active reports whether the episode is not over.
@@ -56,6 +65,9 @@ type AlertStreak struct {
 	Key      string
 	Breached int // consecutive evaluations beyond the alert level
 	Cleared  int // consecutive evaluations back within the clear level
+	// Hold is set when an episode is resolved by hand while the rule is
+	// still breached: no new episode opens until the KPI clears.
+	Hold bool
 }
 
 // AuditEntry records who did what to an alert or a rule, and when.

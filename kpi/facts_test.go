@@ -143,10 +143,29 @@ func TestMaskPII(t *testing.T) {
 		{"山田様、ありがとうございます", "***様、ありがとうございます"},
 		{"Great product, 5 stars, arrived in 2 days", "Great product, 5 stars, arrived in 2 days"},
 		{"注文番号 250-1234567-1234567", "注文番号 250-1234567-1234567"},
+		// Japanese: full-width digits and @, 〒 addresses, names.
+		{"山田太郎様 〒150-0001 東京都渋谷区神宮前１－２－３ 電話０９０－１２３４－５６７８",
+			"***様 *** *** 電話***"},
+		{"佐藤さんの対応が遅い。yamada＠example.jp まで", "***さんの対応が遅い。*** まで"},
+		{"〒５３０－０００１ 大阪府大阪市北区梅田3-1-1 に届かない", "*** *** に届かない"},
+		{"お名前：田中花子 TEL 03-1234-5678", "お名前：*** TEL ***"},
+		{"TEL03-1234-5678まで", "TEL***まで"},
+		// Chinese: 先生/女士/小姐, mobiles, landlines, streets, rooms.
+		{"王先生您好，电话13812345678，邮箱wang.lei@qq.com", "***先生您好，电话***，邮箱***"},
+		{"寄到上海市浦东新区世纪大道100号，李女士收", "***，***女士收"},
+		{"广东省深圳市南山区科技园路1号 张小姐 +86 138 1234 5678", "*** ***小姐 ***"},
+		{"北京市朝阳区建国路88号5号楼1203室，座机010-8765-4321", "***，座机***"},
+		{"收货人：张伟，地址写错了", "收货人：***，地址写错了"},
+		{"送到世纪大道100号就行 邮编200120", "***就行 ***"},
+		{"订单号 3012345678901234 还没发货", "订单号 3012345678901234 还没发货"},
+		{"耳机坏了，差评", "耳机坏了，差评"},
 	}
 	for _, tt := range tests {
 		if got := MaskPII(tt.in); got != tt.want {
 			t.Errorf("MaskPII(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := MaskPII(tt.want); got != tt.want {
+			t.Errorf("MaskPII of the masked %q = %q, want it unchanged", tt.want, got)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package kpi
 import (
 	"context"
 	"regexp"
+	"strings"
+	"unicode/utf8"
 )
 
 // Batch is a set of records written together: all of it or none of it.
@@ -179,25 +181,139 @@ func validStatus(s OrderStatus) bool {
 	return false
 }
 
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// The personal data MaskPII finds, in Japanese and Chinese text. Digits
+// may be ASCII or full-width (０-９), and numbers be split by spaces,
+// hyphens, the long vowel mark or a full-width minus.
+const (
+	piiDigit = `[0-9０-９]`
+	piiDash  = `[\s\-‐－ー―−]?`
+	// A building, unit and room after an address: 5号楼1203室, 2栋301.
+	piiBuilding = `(?:\s?(?:[\p{Han}A-Za-z]{0,8}` + piiDigit + `+(?:号楼|號樓|栋|棟|幢|座|单元|單元|楼|樓|階|号室|室|号|號))+` + piiDigit + `*)?`
+)
+
 var (
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	emailRE    = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.[\p{L}]{2,}`)
-	phoneRE    = regexp.MustCompile(`(?:\+81[\s\-]?|\b0)\d{1,4}[\s\-ー－]?\d{1,4}[\s\-ー－]?\d{3,4}\b`)
-	postalRE   = regexp.MustCompile(`〒\s?\d{3}[\-ー－]?\d{4}|\b\d{3}[\-ー－]\d{4}\b`)
-	// A street address: a prefecture, city or ward followed by block numbers.
-	addressRE = regexp.MustCompile(`(?:東京都|北海道|(?:京都|大阪)府|\p{Han}{2,3}県)?\p{Han}{1,6}[市区町村郡]\p{Han}{0,8}(?:\p{Hiragana}|\p{Katakana}|\p{Han}){0,8}\d+(?:[\-ー－丁目番地号の]+\d*)*`)
-	// A person addressed by name: up to five kanji or kana before 様 or さん.
-	honorificRE = regexp.MustCompile(`[\p{Han}\p{Katakana}]{1,5}(様|さん|殿)`)
+	// An e-mail address; its @ may be full-width.
+	emailRE = regexp.MustCompile(`[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-]+\s?[@＠]\s?[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+(?:[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-]+)*[.．][A-Za-zＡ-Ｚａ-ｚ]{2,}`)
+	// Phone numbers, masked only where no digit touches them (an order
+	// number is not a phone number): Japanese ones (0 or +81 first),
+	// Chinese landlines (0 first) and Chinese mobiles (1[3-9] and nine
+	// digits, +86 or 0086 first or not).
+	phoneRE = regexp.MustCompile(`(?:[+＋]81` + piiDash + `|[0０])` + piiDigit + `{1,4}` + piiDash + piiDigit + `{1,4}` + piiDash + piiDigit + `{3,4}` +
+		`|(?:(?:[+＋]86|0086)` + piiDash + `)?[1１][3-9３-９]` + piiDigit + piiDash + piiDigit + `{4}` + piiDash + piiDigit + `{4}`)
+	// A Japanese postal code (with 〒, or 123-4567 on its own) or a Chinese
+	// one after 邮编.
+	postalRE     = regexp.MustCompile(`〒\s?` + piiDigit + `{3}` + piiDash + piiDigit + `{4}|(?:邮编|郵便番号)[:：]?\s?` + piiDigit + `{6,7}`)
+	postalBareRE = regexp.MustCompile(piiDigit + `{3}[\-ー－]` + piiDigit + `{4}`)
+	// A street address: a prefecture, province, city or ward followed by
+	// block or house numbers (丁目, 番地, 号 …) and a building's (栋, 室 …).
+	addressRE = regexp.MustCompile(`(?:東京都|北海道|(?:京都|大阪)府|\p{Han}{2,3}[県省]|\p{Han}{2,8}自治区)?\p{Han}{1,6}[市区町村郡县縣镇鎮]` +
+		`\p{Han}{0,8}(?:\p{Hiragana}|\p{Katakana}|\p{Han}){0,8}` + piiDigit + `+(?:[\-ー－‐−丁目番地号號の]+` + piiDigit + `*)*` + piiBuilding)
+	// A Chinese street and number without a city: 世纪大道100号.
+	streetRE = regexp.MustCompile(`\p{Han}{1,8}[路街道巷弄]` + piiDigit + `+[号號](?:` + piiDigit + `+[号號弄])?` + piiBuilding)
+	// A person addressed by name: up to five kanji or katakana before 様,
+	// さん or 殿; up to three Chinese characters before 先生, 女士 or 小姐.
+	honorificRE = regexp.MustCompile(`[\p{Han}\p{Katakana}]{1,5}(様|さま|さん|殿)|\p{Han}{1,3}(先生|女士|小姐)`)
+	// A name after a label: 收货人：张伟, お名前：山田太郎.
+	labelledNameRE = regexp.MustCompile(`(姓名|收货人|收件人|联系人|聯絡人|氏名|お名前|宛名|受取人)(\s*[:：]\s*)[\p{Han}\p{Katakana}・]{2,6}`)
 )
 
 // MaskPII replaces e-mail addresses, phone numbers, postal codes, street
-// addresses and names addressed with 様 or さん in text by ***, as APPI
-// requires before text is stored or shown in chat.
+// addresses, names addressed with 様, さん, 先生, 女士 and the like, and
+// names after a label (收货人：, お名前：) in Japanese or Chinese text by
+// ***, as APPI (and China's PIPL) require before text is stored or shown in
+// chat. A name written without an honorific or a label is not found; an
+// address may take a word or two before it along (寄到上海市… is all ***).
+// Masking masked text changes nothing.
 func MaskPII(text string) string {
 	text = emailRE.ReplaceAllString(text, "***")
-	text = phoneRE.ReplaceAllString(text, "***")
 	text = postalRE.ReplaceAllString(text, "***")
+	text = maskUntouched(phoneRE, text)
+	text = maskUntouched(postalBareRE, text)
 	text = addressRE.ReplaceAllString(text, "***")
-	text = honorificRE.ReplaceAllString(text, "***$1")
+	text = streetRE.ReplaceAllString(text, "***")
+	text = labelledNameRE.ReplaceAllString(text, "$1$2***")
+	text = honorificRE.ReplaceAllStringFunc(text, func(s string) string {
+		m := honorificRE.FindStringSubmatch(s)
+		return "***" + m[1] + m[2]
+	})
 	return text
+}
+
+// maskUntouched replaces the matches of re that no digit touches on
+// either side by ***.
+func maskUntouched(re *regexp.Regexp, text string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringIndex(text, -1) {
+		before, _ := utf8.DecodeLastRuneInString(text[:m[0]])
+		after, _ := utf8.DecodeRuneInString(text[m[1]:])
+		if isDigit(before) || isDigit(after) {
+			continue
+		}
+		b.WriteString(text[last:m[0]])
+		b.WriteString("***")
+		last = m[1]
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' || r >= '０' && r <= '９' }
+
+// ShopIDs returns the shops that b's records belong to, each once, in the
+// order they first appear.
+func (b *Batch) ShopIDs() []string {
+	var ids []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, s := range b.Shops {
+		add(s.ID)
+	}
+	for _, r := range b.Orders {
+		add(r.Shop)
+	}
+	for _, r := range b.Shipments {
+		add(r.Shop)
+	}
+	for _, r := range b.Returns {
+		add(r.Shop)
+	}
+	for _, r := range b.Reviews {
+		add(r.Shop)
+	}
+	for _, r := range b.Inventory {
+		add(r.Shop)
+	}
+	for _, r := range b.Inbound {
+		add(r.Shop)
+	}
+	for _, r := range b.Ads {
+		add(r.Shop)
+	}
+	for _, r := range b.Customs {
+		add(r.Shop)
+	}
+	for _, r := range b.Tickets {
+		add(r.Shop)
+	}
+	for _, r := range b.AgentShifts {
+		add(r.Shop)
+	}
+	for _, r := range b.Listings {
+		add(r.Shop)
+	}
+	for _, r := range b.Competitors {
+		add(r.Shop)
+	}
+	return ids
 }

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,7 +75,7 @@ func (s *Scheduler) enqueueOne(ctx context.Context, r Report, day kpi.Date, ch k
 	if err != nil {
 		return false, fmt.Errorf("render %s: %w", key, err)
 	}
-	data, err := encode(ch, reply)
+	data, err := bot.EncodeOutgoing(ch, reply)
 	if err != nil {
 		return false, fmt.Errorf("encode %s: %w", key, err)
 	}
@@ -86,26 +85,13 @@ func (s *Scheduler) enqueueOne(ctx context.Context, r Report, day kpi.Date, ch k
 	})
 }
 
-// payload is an outbox item's Payload: the channel's binding and the reply,
-// as JSON. The reply is marshalled whole, so that a field added to
-// bot.Reply travels without a change here; its Err is dropped (an error
-// interface does not round-trip, and what a report says is in its text).
-type payload struct {
-	Channel kpi.ChatChannel
-	Reply   bot.Reply
-}
-
-func encode(ch kpi.ChatChannel, r bot.Reply) ([]byte, error) {
-	r.Err = nil
-	return json.Marshal(payload{Channel: ch, Reply: r})
-}
-
+// decode reads an outbox item that bot.EncodeOutgoing made.
 func decode(it kpi.OutboxItem) (Message, error) {
-	var p payload
-	if err := json.Unmarshal(it.Payload, &p); err != nil {
+	ch, r, err := bot.DecodeOutgoing(it.Payload)
+	if err != nil {
 		return Message{}, fmt.Errorf("decode %s: %w", it.Key, err)
 	}
-	return Message{Key: it.Key, Channel: p.Channel, Reply: p.Reply}, nil
+	return Message{Key: it.Key, Channel: ch, Reply: r}, nil
 }
 
 // backoff is how long to wait after the attempts+1st failure: 1m, 2m, 4m

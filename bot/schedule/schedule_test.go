@@ -736,13 +736,13 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// Every field of bot.Reply but Err survives the outbox, so that a field
-// added to it later travels too.
+// Every field of bot.Reply but Err survives the outbox (bot.EncodeOutgoing,
+// decode), so that a field added to it later travels too.
 func TestPayloadRoundTrip(t *testing.T) {
 	var r bot.Reply
 	fill(reflect.ValueOf(&r).Elem())
 	r.Err = errors.New("not carried")
-	data, err := encode(shop, r)
+	data, err := bot.EncodeOutgoing(shop, r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func digestCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, b, err := openBot(ctx, e, text, *dbPath, log)
+	store, b, _, err := openBot(ctx, e, text, *dbPath, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/bot/alert"
 	"github.com/kpibot/kpibot/bot/console"
 	"github.com/kpibot/kpibot/connectors/demo"
 	"github.com/kpibot/kpibot/kpi"
@@ -74,6 +75,9 @@ func run(ctx context.Context, e env) int {
 	if cmd == "digest" {
 		return digestCmd(ctx, e, text, p, args)
 	}
+	if cmd == "alerts" {
+		return alertsCmd(ctx, e, text, p, args)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
@@ -104,7 +108,7 @@ func run(ctx context.Context, e env) int {
 		return 2
 	}
 
-	store, b, err := openBot(ctx, e, text, *dbPath, log)
+	store, b, alerts, err := openBot(ctx, e, text, *dbPath, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -136,6 +140,10 @@ func run(ctx context.Context, e env) int {
 			return fail(e.stderr, p, log, err)
 		}
 	}
+	// Watch the KPIs once, so that /kpi alerts shows what is wrong.
+	if _, err := alerts.Evaluate(ctx); err != nil {
+		log.Warn("evaluate alerts", "err", err)
+	}
 	fmt.Fprintln(e.stdout, p.T("console.welcome", map[string]any{"Shops": len(shops), "Date": kpi.DateOf(e.now()).String()}))
 	if _, err := console.Run(ctx, e.stdin, e.stdout, b, user, channelLang); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(e.stderr, p, log, err)
@@ -146,19 +154,26 @@ func run(ctx context.Context, e env) int {
 // openBot opens the store and the bot that answers from it, on the Japanese
 // calendar: holidays close customer service, the default logistics pauses
 // stop the ship clock. Every command opens the store the same way, or each
-// would throw away the daily rollups the other built.
-func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, log *slog.Logger) (*sqlite.Store, *bot.Bot, error) {
+// would throw away the daily rollups the other built. The alert engine
+// answers the bot's alert commands.
+func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
 	store, err := openStore(ctx, e, dbPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
 	if err != nil {
 		store.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b.SetCalendar(calendar.Default())
-	return store, b, nil
+	alerts, err := newAlerts(e, store, text, log)
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	b.SetAlerts(alerts)
+	return store, b, alerts, nil
 }
 
 // openStore opens the SQLite store on the Japanese calendar.

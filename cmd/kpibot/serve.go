@@ -19,6 +19,10 @@ import (
 	"github.com/kpibot/kpibot/locales"
 )
 
+// alertsEvery is how often serve evaluates the alert rules and escalates
+// unacknowledged critical alerts.
+const alertsEvery = 5 * time.Minute
+
 // shutdownTimeout bounds how long serve waits for HTTP requests in flight
 // once it is told to stop.
 const shutdownTimeout = 10 * time.Second
@@ -137,7 +141,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, b, err := openBot(ctx, e, text, *dbPath, log)
+	store, b, alerts, err := openBot(ctx, e, text, *dbPath, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -184,7 +188,11 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		})
 		lh.Register(mux)
 	}
-	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log})
+	// The alerts are evaluated and escalated every few minutes; their
+	// messages go out through the same outbox as the reports.
+	evaluate := schedule.Sync{Name: "alerts", Every: alertsEvery, Run: alerts.Tick}
+	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
+		Syncs: []schedule.Sync{evaluate}})
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

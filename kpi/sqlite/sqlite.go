@@ -261,3 +261,12 @@ func migrateOne(ctx context.Context, db *sql.DB, fsys fs.FS, name string, versio
 	}
 	return tx.Commit()
 }
+
+// CopyTo writes a consistent copy of the database to path (a new file), as
+// a snapshot to try things on.
+func (s *Store) CopyTo(ctx context.Context, path string) error {
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("sqlite: copy the database: %w", err)
+	}
+	return nil
+}

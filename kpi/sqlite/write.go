@@ -20,7 +20,9 @@ const conversionDays = int(kpi.ConversionWindow / (24 * time.Hour))
 const checkEvery = 256
 
 // Write upserts every record of b in one transaction, keyed as kpi.Batch
-// says, and deletes the daily rollups that a new or changed record touches.
+// says, deletes the daily rollups that a new or changed record touches, and
+// records the time (the store's clock) as each shop's last write
+// (LastWrite), also when its records were unchanged: the data is fresh.
 func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error) {
 	if b == nil {
 		return kpi.WriteStats{}, nil
@@ -60,6 +62,7 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 			func() error { return put(ctx, w, &competitorCodec, b.Competitors, nil) },
 			func() error { return w.markLinked(ctx) },
 			func() error { return w.invalidate(ctx) },
+			func() error { return w.recordWrites(ctx, b.ShopIDs(), s.now()) },
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {

@@ -19,8 +19,9 @@ import (
 type opener = func(t *testing.T, now func() time.Time) kpi.Store
 
 // Run runs the suite against the stores open makes. It uses nothing but
-// the kpi.Store, kpi.BindCodes, kpi.ChatChannels, kpi.ChannelLister and
-// kpi.Outbox interfaces, and closes every store it opens.
+// the kpi.Store, kpi.BindCodes, kpi.ChatChannels, kpi.ChannelLister,
+// kpi.Outbox, kpi.AlertStore and kpi.AlertSource interfaces, and closes
+// every store it opens.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) {
 	tests := []struct {
 		name string
@@ -37,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"ChatChannelList", testChatChannelList},
 		{"DigestAt", testDigestAt},
 		{"Outbox", testOutbox},
+		{"Alerts", testAlerts},
+		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
+		{"NegativeReviews", testNegativeReviews},
+		{"LastWrite", testLastWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
@@ -790,4 +795,241 @@ func testOutbox(t *testing.T, open opener) {
 	}
 	due(now.Add(time.Hour), 10, c, b)
 	pending(2)
+}
+
+// sameAlert compares alerts as a store keeps them: times to the second,
+// NaN equal to NaN.
+func sameAlert(got, want kpi.Alert) bool {
+	eqTime := func(a, b time.Time) bool { return a.Truncate(time.Second).Equal(b.Truncate(time.Second)) }
+	eqFloat := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	return got.ID == want.ID && got.Key == want.Key && got.Metric == want.Metric && got.Shop == want.Shop &&
+		got.Severity == want.Severity && got.State == want.State && eqTime(got.Opened, want.Opened) &&
+		eqTime(got.Updated, want.Updated) && eqTime(got.Resolved, want.Resolved) && eqTime(got.SnoozedUntil, want.SnoozedUntil) &&
+		got.AckedBy == want.AckedBy && got.Escalations == want.Escalations && eqFloat(got.Value, want.Value) &&
+		eqFloat(got.Target, want.Target) && got.Sample == want.Sample && reflect.DeepEqual(got.Channels, want.Channels) &&
+		eqTime(got.Notified, want.Notified) && eqFloat(got.NotifiedValue, want.NotifiedValue) && got.Updates == want.Updates
+}
+
+// testAlerts: an episode gets a new id, is read back by id and while active
+// by key, is updated, and once resolved is no longer active; a key has one
+// active episode at a time; ids are not reused.
+func testAlerts(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 20, 19, 0)
+	st, ok := openAt(t, open, newClock(now)).(kpi.AlertStore)
+	if !ok {
+		t.Fatal("the store does not keep alerts (kpi.AlertStore)")
+	}
+	if _, ok, err := st.ActiveAlert(ctx, "return_rate:rakuten"); ok || err != nil {
+		t.Fatalf("ActiveAlert of none = %v, %v", ok, err)
+	}
+	if _, ok, err := st.Alert(ctx, 1); ok || err != nil {
+		t.Fatalf("Alert of none = %v, %v", ok, err)
+	}
+	a := kpi.Alert{Key: "return_rate:rakuten", Metric: "return_rate", Shop: "rakuten", Severity: kpi.SeverityWarning,
+		State: kpi.AlertOpen, Opened: now, Updated: now, Value: 0.091, Target: 0.05, Sample: 812, NotifiedValue: math.NaN()}
+	if err := st.SaveAlert(ctx, &a); err != nil || a.ID == 0 {
+		t.Fatalf("SaveAlert of a new alert = %v, id %d", err, a.ID)
+	}
+	b := kpi.Alert{Key: "acos:yahoo", Metric: "acos", Shop: "yahoo", Severity: kpi.SeverityWarning, State: kpi.AlertOpen,
+		Opened: now, Updated: now, Value: math.Inf(1), Target: 0.3, Sample: 50, Channels: []string{"slack:C-HQ", "line:U-JP"},
+		Notified: now, NotifiedValue: math.Inf(1)}
+	if err := st.SaveAlert(ctx, &b); err != nil || b.ID <= a.ID {
+		t.Fatalf("SaveAlert of a second alert = %v, id %d after %d", err, b.ID, a.ID)
+	}
+	get := func(id int64, want kpi.Alert) {
+		t.Helper()
+		got, ok, err := st.Alert(ctx, id)
+		if err != nil || !ok || !sameAlert(got, want) {
+			t.Errorf("Alert(%d) = %+v, %v, %v; want %+v", id, got, ok, err, want)
+		}
+	}
+	get(a.ID, a)
+	get(b.ID, b)
+	if got, ok, err := st.ActiveAlert(ctx, a.Key); err != nil || !ok || !sameAlert(got, a) {
+		t.Errorf("ActiveAlert(%s) = %+v, %v, %v; want %+v", a.Key, got, ok, err, a)
+	}
+	twin := a
+	twin.ID = 0
+	if err := st.SaveAlert(ctx, &twin); err == nil {
+		t.Errorf("a second active episode of %s was saved as %d", a.Key, twin.ID)
+	}
+
+	later := now.Add(90 * time.Minute)
+	a.State, a.AckedBy, a.Updated, a.Value, a.Escalations = kpi.AlertAcked, "slack:T1:U2", later, 0.095, 2
+	a.Channels, a.Notified, a.NotifiedValue, a.Updates = []string{"slack:C-HQ"}, later, 0.095, 1
+	if err := st.SaveAlert(ctx, &a); err != nil {
+		t.Fatalf("SaveAlert of an update: %v", err)
+	}
+	get(a.ID, a)
+	list, err := st.ActiveAlerts(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
+		t.Errorf("ActiveAlerts = %+v, %v; want %d then %d", list, err, a.ID, b.ID)
+	}
+
+	a.State, a.Resolved, a.Value = kpi.AlertResolved, later.Add(time.Hour), math.NaN()
+	if err := st.SaveAlert(ctx, &a); err != nil {
+		t.Fatalf("SaveAlert of the resolution: %v", err)
+	}
+	get(a.ID, a)
+	if _, ok, err := st.ActiveAlert(ctx, a.Key); ok || err != nil {
+		t.Errorf("ActiveAlert of a resolved key = %v, %v", ok, err)
+	}
+	if list, err := st.ActiveAlerts(ctx); err != nil || len(list) != 1 || list[0].ID != b.ID {
+		t.Errorf("ActiveAlerts after the resolution = %+v, %v; want %d", list, err, b.ID)
+	}
+	next := kpi.Alert{Key: a.Key, Metric: a.Metric, Shop: a.Shop, Severity: kpi.SeverityCritical, State: kpi.AlertSnoozed,
+		Opened: later.Add(2 * time.Hour), Updated: later.Add(2 * time.Hour), SnoozedUntil: later.Add(5 * time.Hour),
+		Value: 0.07, Target: 0.05, NotifiedValue: math.NaN()}
+	if err := st.SaveAlert(ctx, &next); err != nil || next.ID <= b.ID {
+		t.Fatalf("SaveAlert of a new episode of a resolved key = %v, id %d after %d", err, next.ID, b.ID)
+	}
+	if got, ok, err := st.ActiveAlert(ctx, a.Key); err != nil || !ok || !sameAlert(got, next) {
+		t.Errorf("ActiveAlert(%s) = %+v, %v, %v; want the new episode %+v", a.Key, got, ok, err, next)
+	}
+	get(a.ID, a)
+	missing := kpi.Alert{ID: next.ID + 100, Key: "x", State: kpi.AlertOpen}
+	if err := st.SaveAlert(ctx, &missing); err == nil {
+		t.Error("SaveAlert of an unknown id: no error")
+	}
+}
+
+// testAlertStreaksAndAudit: a streak starts at zero and is kept as saved;
+// the audit log lists a target's entries in the order they were made.
+func testAlertStreaksAndAudit(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 20, 19, 0)
+	st, ok := openAt(t, open, newClock(now)).(kpi.AlertStore)
+	if !ok {
+		t.Fatal("the store does not keep alerts (kpi.AlertStore)")
+	}
+	if got, err := st.Streak(ctx, "ship_24h_rate:amazon-jp"); err != nil || got != (kpi.AlertStreak{Key: "ship_24h_rate:amazon-jp"}) {
+		t.Errorf("Streak of none = %+v, %v", got, err)
+	}
+	for _, want := range []kpi.AlertStreak{
+		{Key: "ship_24h_rate:amazon-jp", Breached: 2},
+		{Key: "ship_24h_rate:amazon-jp", Cleared: 1, Hold: true},
+		{Key: "acos:yahoo", Breached: 7},
+	} {
+		if err := st.SaveStreak(ctx, want); err != nil {
+			t.Fatalf("SaveStreak: %v", err)
+		}
+		if got, err := st.Streak(ctx, want.Key); err != nil || got != want {
+			t.Errorf("Streak(%s) = %+v, %v; want %+v", want.Key, got, err, want)
+		}
+	}
+	if got, err := st.Streak(ctx, "ship_24h_rate:amazon-jp"); err != nil || got.Cleared != 1 || !got.Hold {
+		t.Errorf("Streak after another key's = %+v, %v", got, err)
+	}
+
+	entries := []kpi.AuditEntry{
+		{At: now, Actor: "slack:T1:U2", Action: "ack", Target: "alert:12"},
+		{At: now, Actor: "kpibot", Action: "rule", Target: "rule:return_rate:rakuten", Detail: "clear 0.045"},
+		{At: now, Actor: "line:U9", Action: "snooze", Target: "alert:12", Detail: "until 2026-11-21T09:00:00+09:00"},
+		{At: now.Add(time.Minute), Actor: "console:alice", Action: "resolve", Target: "alert:12"},
+	}
+	for _, e := range entries {
+		if err := st.Audit(ctx, e); err != nil {
+			t.Fatalf("Audit: %v", err)
+		}
+	}
+	got, err := st.AuditLog(ctx, "alert:12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []kpi.AuditEntry{entries[0], entries[2], entries[3]}
+	if len(got) != len(want) {
+		t.Fatalf("AuditLog = %+v; want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if !g.At.Equal(w.At) || g.Actor != w.Actor || g.Action != w.Action || g.Target != w.Target || g.Detail != w.Detail {
+			t.Errorf("AuditLog[%d] = %+v; want %+v", i, g, w)
+		}
+	}
+	if got, err := st.AuditLog(ctx, "alert:99"); err != nil || len(got) != 0 {
+		t.Errorf("AuditLog of none = %+v, %v", got, err)
+	}
+}
+
+// testNegativeReviews: the 1-2 star reviews of a shop in a window, newest
+// first, at most the limit, with their text masked.
+func testNegativeReviews(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 20, 19, 0)
+	s := openAt(t, open, newClock(now))
+	src, ok := s.(kpi.AlertSource)
+	if !ok {
+		t.Fatal("the store does not serve alerts (kpi.AlertSource)")
+	}
+	other := kpi.Shop{ID: "rakuten", Platform: kpi.Rakuten, Name: "R", Currency: "JPY"}
+	review := func(shop, id string, posted time.Time, rating int, text string) kpi.Review {
+		return kpi.Review{Shop: shop, ID: id, Posted: posted, Rating: rating, Text: text}
+	}
+	write(t, s, &kpi.Batch{Shops: []kpi.Shop{mainShop, other}, Reviews: []kpi.Review{
+		review(shop, "r1", jst(2026, 11, 18, 9, 0), 1, "山田様、電話090-1234-5678にください"),
+		review(shop, "r2", jst(2026, 11, 18, 23, 59), 2, "late"),
+		review(shop, "r3", jst(2026, 11, 19, 0, 0), 5, "great"),
+		review(shop, "r4", jst(2026, 11, 19, 10, 0), 2, "broken"),
+		review(shop, "r5", jst(2026, 11, 20, 0, 0), 1, "after the window"),
+		review(shop, "r6", jst(2026, 11, 17, 23, 59), 1, "before the window"),
+		review("rakuten", "r7", jst(2026, 11, 19, 10, 0), 1, "another shop"),
+	}})
+	ids := func(rs []kpi.Review) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	from, to := jst(2026, 11, 18, 0, 0), jst(2026, 11, 20, 0, 0)
+	got, err := src.NegativeReviews(ctx, shop, from, to, 10)
+	if err != nil || !reflect.DeepEqual(ids(got), []string{"r4", "r2", "r1"}) {
+		t.Fatalf("NegativeReviews = %v, %v; want r4, r2, r1", ids(got), err)
+	}
+	if r := got[2]; r.Rating != 1 || r.Text != "***様、電話***にください" || !r.Posted.Equal(jst(2026, 11, 18, 9, 0)) {
+		t.Errorf("NegativeReviews[2] = %+v, want r1 masked", r)
+	}
+	if got, err := src.NegativeReviews(ctx, shop, from, to, 2); err != nil || !reflect.DeepEqual(ids(got), []string{"r4", "r2"}) {
+		t.Errorf("NegativeReviews limited to 2 = %v, %v", ids(got), err)
+	}
+	if got, err := src.NegativeReviews(ctx, "nope", from, to, 10); err != nil || len(got) != 0 {
+		t.Errorf("NegativeReviews of an unknown shop = %v, %v", ids(got), err)
+	}
+}
+
+// testLastWrite: every write records its time (the store's clock) for each
+// shop it has records of, also when nothing changed; other shops keep
+// theirs.
+func testLastWrite(t *testing.T, open opener) {
+	ctx := context.Background()
+	c := newClock(jst(2026, 11, 20, 9, 0))
+	s := openAt(t, open, c)
+	src, ok := s.(kpi.AlertSource)
+	if !ok {
+		t.Fatal("the store does not serve alerts (kpi.AlertSource)")
+	}
+	last := func(shop string, want time.Time) {
+		t.Helper()
+		got, ok, err := src.LastWrite(ctx, shop)
+		if err != nil || ok != !want.IsZero() || ok && !got.Equal(want) {
+			t.Errorf("LastWrite(%s) = %v, %v, %v; want %v", shop, got, ok, err, want)
+		}
+	}
+	last(shop, time.Time{})
+	b := oneOfEach(kpi.NewDate(2026, 11, 18))
+	write(t, s, b)
+	first := c.Now()
+	last(shop, first)
+	c.Set(first.Add(15 * time.Minute))
+	if st := write(t, s, b); st.Inserted+st.Updated != 0 {
+		t.Fatalf("writing again = %+v, want nothing changed", st)
+	}
+	last(shop, first.Add(15*time.Minute))
+	c.Set(first.Add(30 * time.Minute))
+	write(t, s, &kpi.Batch{Orders: []kpi.Order{{Shop: "yahoo", ID: "y1", Placed: first, Status: kpi.StatusPending, Total: 100, Units: 1}}})
+	last("yahoo", first.Add(30*time.Minute))
+	last(shop, first.Add(15*time.Minute))
+	write(t, s, &kpi.Batch{}) // nothing to write: no shop's time
+	last("yahoo", first.Add(30*time.Minute))
 }

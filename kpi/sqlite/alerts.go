@@ -1,0 +1,265 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+var (
+	_ kpi.AlertStore  = (*Store)(nil)
+	_ kpi.AlertSource = (*Store)(nil)
+)
+
+// alertColumns are the columns scanAlert reads, in its order.
+const alertColumns = `id, key, metric, shop, severity, state, opened_at, updated_at, resolved_at, snoozed_until,
+	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates`
+
+// scanAlert reads a row of alertColumns.
+func scanAlert(row interface{ Scan(...any) error }) (kpi.Alert, error) {
+	var a kpi.Alert
+	var severity, state, channels string
+	var opened, updated, resolved, snoozed, notified int64
+	var value, notifiedValue sql.NullFloat64
+	err := row.Scan(&a.ID, &a.Key, &a.Metric, &a.Shop, &severity, &state, &opened, &updated, &resolved, &snoozed,
+		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates)
+	if err != nil {
+		return kpi.Alert{}, err
+	}
+	a.Severity, a.State = kpi.Severity(severity), kpi.AlertState(state)
+	a.Opened, a.Updated, a.Resolved = unixTime(opened), unixTime(updated), unixTime(resolved)
+	a.SnoozedUntil, a.Notified = unixTime(snoozed), unixTime(notified)
+	a.Value, a.NotifiedValue = nullNaN(value), nullNaN(notifiedValue)
+	if channels != "" {
+		a.Channels = strings.Split(channels, ",")
+	}
+	return a, nil
+}
+
+// unixTime is the time of Unix seconds; 0 is the zero time.
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// unixOrZero is t in Unix seconds; the zero time is 0.
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// nanNull keeps NaN, which SQLite has no REAL for, as NULL.
+func nanNull(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func nullNaN(v sql.NullFloat64) float64 {
+	if !v.Valid {
+		return math.NaN()
+	}
+	return v.Float64
+}
+
+// ActiveAlert returns the episode of key that is not resolved, if any.
+func (s *Store) ActiveAlert(ctx context.Context, key string) (kpi.Alert, bool, error) {
+	row := s.db.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE key = ? AND state <> 'resolved'", key)
+	a, err := scanAlert(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kpi.Alert{}, false, nil
+	}
+	if err != nil {
+		return kpi.Alert{}, false, fmt.Errorf("sqlite: read active alert %s: %w", key, err)
+	}
+	return a, true, nil
+}
+
+// Alert returns an episode by its id.
+func (s *Store) Alert(ctx context.Context, id int64) (kpi.Alert, bool, error) {
+	a, err := scanAlert(s.db.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return kpi.Alert{}, false, nil
+	}
+	if err != nil {
+		return kpi.Alert{}, false, fmt.Errorf("sqlite: read alert %d: %w", id, err)
+	}
+	return a, true, nil
+}
+
+// ActiveAlerts lists the episodes not resolved, oldest first.
+func (s *Store) ActiveAlerts(ctx context.Context) ([]kpi.Alert, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE state <> 'resolved' ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list active alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []kpi.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list active alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list active alerts: %w", err)
+	}
+	return out, nil
+}
+
+// SaveAlert inserts a, setting its ID, or updates the episode of a.ID.
+// Times are kept to the second. A second episode of a key that is not
+// over is refused.
+func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
+	if a.Key == "" || a.State == "" {
+		return errors.New("sqlite: save alert: an alert needs a key and a state")
+	}
+	for _, c := range a.Channels {
+		if c == "" || strings.Contains(c, ",") {
+			return fmt.Errorf("sqlite: save alert %s: bad channel %q", a.Key, c)
+		}
+	}
+	vals := []any{a.Key, a.Metric, a.Shop, string(a.Severity), string(a.State), unixOrZero(a.Opened), unixOrZero(a.Updated),
+		unixOrZero(a.Resolved), unixOrZero(a.SnoozedUntil), a.AckedBy, a.Escalations, nanNull(a.Value), a.Target, a.Sample,
+		strings.Join(a.Channels, ","), unixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates}
+	if a.ID == 0 {
+		res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
+			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
+		if err != nil {
+			return fmt.Errorf("sqlite: save new alert %s: %w", a.Key, err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("sqlite: save new alert %s: %w", a.Key, err)
+		}
+		a.ID = id
+		return nil
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET key = ?, metric = ?, shop = ?, severity = ?, state = ?, opened_at = ?,
+		updated_at = ?, resolved_at = ?, snoozed_until = ?, acked_by = ?, escalations = ?, value = ?, target = ?, sample = ?,
+		channels = ?, notified_at = ?, notified_value = ?, updates = ? WHERE id = ?`, append(vals, a.ID)...)
+	return outboxUpdated(res, err, fmt.Sprintf("save alert %d", a.ID), "no such alert")
+}
+
+// Streak returns the streak of key; a key never evaluated has none.
+func (s *Store) Streak(ctx context.Context, key string) (kpi.AlertStreak, error) {
+	st := kpi.AlertStreak{Key: key}
+	err := s.db.QueryRowContext(ctx, "SELECT breached, cleared, hold FROM alert_streaks WHERE key = ?", key).
+		Scan(&st.Breached, &st.Cleared, &st.Hold)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return kpi.AlertStreak{}, fmt.Errorf("sqlite: read alert streak %s: %w", key, err)
+	}
+	return st, nil
+}
+
+// SaveStreak keeps st.
+func (s *Store) SaveStreak(ctx context.Context, st kpi.AlertStreak) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_streaks (key, breached, cleared, hold) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET breached = excluded.breached, cleared = excluded.cleared, hold = excluded.hold`,
+		st.Key, st.Breached, st.Cleared, st.Hold)
+	if err != nil {
+		return fmt.Errorf("sqlite: save alert streak %s: %w", st.Key, err)
+	}
+	return nil
+}
+
+// Audit appends e to the audit log; times are kept to the second.
+func (s *Store) Audit(ctx context.Context, e kpi.AuditEntry) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+		e.At.Unix(), e.Actor, e.Action, e.Target, e.Detail)
+	if err != nil {
+		return fmt.Errorf("sqlite: audit %s %s: %w", e.Action, e.Target, err)
+	}
+	return nil
+}
+
+// AuditLog returns the entries about target, in the order they were made.
+func (s *Store) AuditLog(ctx context.Context, target string) ([]kpi.AuditEntry, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT at, actor, action, target, detail FROM audit_log WHERE target = ? ORDER BY rowid", target)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read audit log of %s: %w", target, err)
+	}
+	defer rows.Close()
+	var out []kpi.AuditEntry
+	for rows.Next() {
+		var e kpi.AuditEntry
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: read audit log of %s: %w", target, err)
+		}
+		e.At = time.Unix(at, 0).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read audit log of %s: %w", target, err)
+	}
+	return out, nil
+}
+
+// NegativeReviews returns the shop's 1-2 star reviews posted in [from,
+// to), newest first, at most limit.
+func (s *Store) NegativeReviews(ctx context.Context, shop string, from, to time.Time, limit int) ([]kpi.Review, error) {
+	// posted_day narrows the search to the index's days.
+	rows, err := s.db.QueryContext(ctx, "SELECT "+reviewCodec.list("t")+` FROM reviews t
+		WHERE t.shop = ? AND t.posted_day BETWEEN ? AND ? AND t.posted >= ? AND t.posted < ? AND t.rating <= 2
+		ORDER BY t.posted DESC, t.id LIMIT ?`,
+		shop, int64(kpi.DateOf(from)), int64(kpi.DateOf(to)), from.Unix(), to.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read negative reviews of %s: %w", shop, err)
+	}
+	defer rows.Close()
+	var out []kpi.Review
+	for rows.Next() {
+		r, err := reviewCodec.scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read negative reviews of %s: %w", shop, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read negative reviews of %s: %w", shop, err)
+	}
+	return out, nil
+}
+
+// LastWrite returns when records of the shop were last written.
+func (s *Store) LastWrite(ctx context.Context, shop string) (time.Time, bool, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT written_at FROM shop_writes WHERE shop = ?", shop).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sqlite: read last write of %s: %w", shop, err)
+	}
+	return time.Unix(at, 0).UTC(), true, nil
+}
+
+// recordWrites notes, in a Write's transaction, that the shops were
+// written at at.
+func (w *writer) recordWrites(ctx context.Context, shops []string, at time.Time) error {
+	st, err := w.stmt(ctx, `INSERT INTO shop_writes (shop, written_at) VALUES (?, ?)
+		ON CONFLICT (shop) DO UPDATE SET written_at = excluded.written_at`)
+	if err != nil {
+		return fmt.Errorf("sqlite: record writes: %w", err)
+	}
+	for _, shop := range shops {
+		if _, err := st.ExecContext(context.WithoutCancel(ctx), shop, at.Unix()); err != nil {
+			return fmt.Errorf("sqlite: record a write of %s: %w", shop, err)
+		}
+	}
+	return nil
+}
