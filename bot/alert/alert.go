@@ -498,25 +498,38 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 func (m *Manager) update(ctx context.Context, a *kpi.Alert, worse bool, now time.Time) error {
 	n := a.Updates + 1
 	it := m.item(ctx, *a, now, false)
-	chans, names, err := m.audience(ctx)
+	sent, err := m.broadcast(ctx, *a, fmt.Sprintf("update-%d", n), m.release(now, a.Severity), now,
+		func(p *locales.Printer, shop string) bot.Reply { return updateReply(p, shop, it, worse) })
 	if err != nil {
 		return err
+	}
+	a.Updates, a.Notified, a.NotifiedValue = n, now, a.Value
+	a.Channels = union(a.Channels, sent)
+	return m.c.Store.SaveAlert(ctx, a)
+}
+
+// broadcast queues a message about an episode, event names it in the
+// outbox key, for every channel it is routed to now, to go out at release;
+// it returns the channels.
+func (m *Manager) broadcast(ctx context.Context, a kpi.Alert, event string, release, now time.Time,
+	reply func(p *locales.Printer, shop string) bot.Reply) ([]string, error) {
+	chans, names, err := m.audience(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var sent []string
 	for _, ch := range chans {
 		if !Routes(ch, a.Metric, a.Shop) {
 			continue
 		}
-		key := fmt.Sprintf("alert:%d:update-%d:%s:%s", a.ID, n, ch.Platform, ch.ID)
-		render := func(p *locales.Printer) bot.Reply { return updateReply(p, names.of(a.Shop), it, worse) }
-		if err := m.send(ctx, key, ch, render, m.release(now, a.Severity), now); err != nil {
-			return err
+		key := fmt.Sprintf("alert:%d:%s:%s:%s", a.ID, event, ch.Platform, ch.ID)
+		render := func(p *locales.Printer) bot.Reply { return reply(p, names.of(a.Shop)) }
+		if err := m.send(ctx, key, ch, render, release, now); err != nil {
+			return nil, err
 		}
 		sent = append(sent, channelID(ch))
 	}
-	a.Updates, a.Notified, a.NotifiedValue = n, now, a.Value
-	a.Channels = union(a.Channels, sent)
-	return m.c.Store.SaveAlert(ctx, a)
+	return sent, nil
 }
 
 // resolve ends an episode: its resolve notice goes to every channel that
@@ -571,21 +584,10 @@ func (m *Manager) Escalate(ctx context.Context) ([]kpi.Alert, error) {
 func (m *Manager) resend(ctx context.Context, a *kpi.Alert, now time.Time) error {
 	n := a.Escalations + 1
 	it := m.item(ctx, *a, now, false)
-	chans, names, err := m.audience(ctx)
+	sent, err := m.broadcast(ctx, *a, fmt.Sprintf("resend-%d", n), now, now,
+		func(p *locales.Printer, shop string) bot.Reply { return resendReply(p, shop, it, n, now) })
 	if err != nil {
 		return err
-	}
-	var sent []string
-	for _, ch := range chans {
-		if !Routes(ch, a.Metric, a.Shop) {
-			continue
-		}
-		key := fmt.Sprintf("alert:%d:resend-%d:%s:%s", a.ID, n, ch.Platform, ch.ID)
-		render := func(p *locales.Printer) bot.Reply { return resendReply(p, names.of(a.Shop), it, n, now) }
-		if err := m.send(ctx, key, ch, render, now, now); err != nil {
-			return err
-		}
-		sent = append(sent, channelID(ch))
 	}
 	a.Escalations, a.Notified = n, now
 	a.Channels = union(a.Channels, sent)
