@@ -479,6 +479,11 @@ func merge(zh, ja Reply) Reply {
 			both(zh.Fields[i].Value, ja.Fields[i].Value, " / ")})
 	}
 	out.Rows = mergeRows(zh.Rows, ja.Rows)
+	out.Buttons = nil
+	for i, b := range zh.Buttons {
+		b.Label = both(b.Label, ja.Buttons[i].Label, " / ")
+		out.Buttons = append(out.Buttons, b)
+	}
 	out.Sections = nil
 	for i := range zh.Sections {
 		s := zh.Sections[i]

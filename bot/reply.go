@@ -16,6 +16,7 @@ type Reply struct {
 	Rows      []Row        // the breakdown by shop
 	RowsTitle string       // the breakdown's heading
 	Sections  []Section    // a report's parts after the rows: a digest's shops
+	Buttons   []Button     // what the reader can do about it
 	Context   string       // the window and the sample size
 	Notes     []string     // remarks: what was corrected or ignored
 	Text      string       // free text: help, lists, error messages
@@ -39,6 +40,13 @@ func Mark(v kpi.Verdict) string { return marks[v] }
 // Field is a labelled value.
 type Field struct {
 	Label, Value string
+}
+
+// Button is a button under a reply: pressing it is as if the presser had
+// sent Command ("/kpi ack 12") where the reply is.
+type Button struct {
+	Label   string
+	Command string
 }
 
 // Section is a titled group of rows, such as one shop's KPIs in a digest.

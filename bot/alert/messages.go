@@ -297,6 +297,7 @@ func openReply(p *locales.Printer, shop string, items []item, now time.Time) bot
 			rep.Notes = append(rep.Notes, p.T("alert.runbook", map[string]any{"Text": rb}))
 		}
 		rep.Notes = append(rep.Notes, p.T("alert.actions", map[string]any{"ID": it.a.ID}))
+		rep.Buttons = buttons(p, it.a.ID)
 		return rep
 	}
 	rep.Title = p.T("alert.title_group", map[string]any{"Severity": severity(p, sev), "Shop": shop, "N": len(items)})
@@ -330,7 +331,20 @@ func updateReply(p *locales.Printer, shop string, it item, worse bool) bot.Reply
 	fs := fields(p, it)
 	fs = slices.Insert(fs, 1, bot.Field{Label: p.T("alert.previous", nil), Value: value(p, it, it.a.NotifiedValue)})
 	return bot.Reply{Title: title, Verdict: kpi.VerdictBreach, Fields: fs, Context: lastData(p, it),
-		Notes: []string{p.T("alert.actions", map[string]any{"ID": it.a.ID})}}
+		Notes: []string{p.T("alert.actions", map[string]any{"ID": it.a.ID})}, Buttons: buttons(p, it.a.ID)}
+}
+
+// buttons are what a reader can do about one alert: acknowledge it, snooze
+// it for 2 hours or until 09:00 tomorrow, resolve it. Each presses the
+// command of the same name, in the English any channel understands.
+func buttons(p *locales.Printer, id int64) []bot.Button {
+	n := strconv.FormatInt(id, 10)
+	return []bot.Button{
+		{Label: p.T("alert.button_ack", nil), Command: "/kpi ack " + n},
+		{Label: p.T("alert.button_snooze", nil), Command: "/kpi snooze " + n + " 2h"},
+		{Label: p.T("alert.button_tomorrow", nil), Command: "/kpi snooze " + n + " tomorrow"},
+		{Label: p.T("alert.button_resolve", nil), Command: "/kpi resolve " + n},
+	}
 }
 
 // resendReply reminds the channels of a critical alert nobody acknowledged.
@@ -344,6 +358,7 @@ func resendReply(p *locales.Printer, shop string, it item, n int, now time.Time)
 		rep.Notes = append(rep.Notes, p.T("alert.runbook", map[string]any{"Text": rb}))
 	}
 	rep.Notes = append(rep.Notes, p.T("alert.actions", map[string]any{"ID": it.a.ID}))
+	rep.Buttons = buttons(p, it.a.ID)
 	return rep
 }
 
