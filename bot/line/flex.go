@@ -22,7 +22,13 @@ const (
 	maxBubbles      = 12        // bubbles in a carousel
 	maxBubbleBytes  = 30 * 1024 // one bubble's JSON
 	maxCarouselSize = 50 * 1024 // a carousel's JSON
+	maxButtonLabel  = 20        // a postback action's label, in characters
+	maxPostbackData = 300       // a postback action's data and displayText
 )
+
+// PostbackPrefix starts the data of a button's postback: what follows is
+// the command the button stands for, run as if the presser had sent it.
+const PostbackPrefix = "kpi:"
 
 // How a reply is laid out.
 const (
@@ -45,10 +51,12 @@ var verdictColors = map[kpi.Verdict]string{
 // bubble, then bubbles of rows — at most 12 bubbles, 30 KB a bubble and
 // 50 KB in all; what does not fit is cut and the last bubble says more(n),
 // the localized "…and n more lines". Its altText is the reply's one-line
-// summary, which holds the key number. Anything else (help, lists, errors)
-// is plain text, as in TextMessages.
+// summary, which holds the key number. The reply's buttons are the main
+// bubble's footer; each posts back PostbackPrefix + its command. Anything
+// else (help, lists, errors) without buttons is plain text, as in
+// TextMessages.
 func Messages(r bot.Reply, more func(id string, n int) string) []messaging_api.MessageInterface {
-	if len(r.Fields) == 0 && len(r.Rows) == 0 && len(r.Sections) == 0 {
+	if len(r.Fields) == 0 && len(r.Rows) == 0 && len(r.Sections) == 0 && len(footerButtons(r.Buttons)) == 0 {
 		return TextMessages(r)
 	}
 	return []messaging_api.MessageInterface{&messaging_api.FlexMessage{
@@ -59,7 +67,8 @@ func Messages(r bot.Reply, more func(id string, n int) string) []messaging_api.M
 
 // TextMessages is the reply as plain text: one message, or up to five when
 // it is longer than LINE's 5,000 characters, split between lines. It is
-// also the fallback when LINE refuses a Flex message.
+// also the fallback when LINE refuses a Flex message. It has no buttons:
+// a reply that offers some says their commands in its notes.
 func TextMessages(r bot.Reply) []messaging_api.MessageInterface {
 	text := strings.TrimRight(r.PlainText(), "\n")
 	if r.Title != "" && len(r.Fields) == 0 && len(r.Rows) == 0 && r.Text != "" {
@@ -222,7 +231,8 @@ func fitMain(r bot.Reply, rows []bot.Row) (*messaging_api.FlexBubble, bool) {
 }
 
 // mainBubble is the KPI: a header tinted by the verdict with the title, the
-// fields, the given rows, the free text, the context and the notes.
+// fields, the given rows, the free text, the context and the notes, and the
+// buttons in the footer.
 func mainBubble(r bot.Reply, rows []bot.Row, n int) *messaging_api.FlexBubble {
 	var body []messaging_api.FlexComponentInterface
 	for i, f := range r.Fields {
@@ -246,11 +256,53 @@ func mainBubble(r bot.Reply, rows []bot.Row, n int) *messaging_api.FlexBubble {
 	for _, note := range r.Notes {
 		body = append(body, noteText(note, n))
 	}
-	return &messaging_api.FlexBubble{
-		Size:   messaging_api.FlexBubbleSIZE_MEGA,
-		Header: header(r.Verdict, r.Title, n),
-		Body:   vbox(body),
+	b := &messaging_api.FlexBubble{
+		Size: messaging_api.FlexBubbleSIZE_MEGA,
+		Body: vbox(body),
 	}
+	if strings.TrimSpace(r.Title) != "" || bot.Mark(r.Verdict) != "" {
+		b.Header = header(r.Verdict, r.Title, n) // LINE refuses an empty text
+	}
+	if bs := footerButtons(r.Buttons); len(bs) > 0 {
+		b.Footer = vbox(bs)
+	}
+	return b
+}
+
+// footerButtons are the reply's buttons as Flex buttons, one under the
+// other, the first one stressed. Each posts back PostbackPrefix and its
+// command, and shows its label in the chat as if the presser had written
+// it. A label is cut to LINE's 20 characters; a button whose data would
+// pass LINE's 300 is left out (its command is in the reply's notes), as is
+// one without a command.
+func footerButtons(buttons []bot.Button) []messaging_api.FlexComponentInterface {
+	var out []messaging_api.FlexComponentInterface
+	for _, b := range buttons {
+		cmd := strings.TrimSpace(b.Command)
+		data := PostbackPrefix + cmd
+		if cmd == "" || units(data) > maxPostbackData {
+			continue
+		}
+		label := oneLine(b.Label)
+		if label == "" {
+			label = oneLine(cmd)
+		}
+		style := messaging_api.FlexButtonSTYLE_SECONDARY
+		if len(out) == 0 {
+			style = messaging_api.FlexButtonSTYLE_PRIMARY
+		}
+		out = append(out, &messaging_api.FlexButton{
+			Style:  style,
+			Height: messaging_api.FlexButtonHEIGHT_SM,
+			Flex:   0,
+			Action: &messaging_api.PostbackAction{
+				Label:       clipRunes(label, maxButtonLabel),
+				Data:        data,
+				DisplayText: clipRunes(label, maxPostbackData),
+			},
+		})
+	}
+	return out
 }
 
 // rowBubble is a bubble of rows under a title tinted by a verdict.

@@ -58,6 +58,29 @@ func rows(n int) []bot.Row {
 	return out
 }
 
+// alertReply is laid out as an alert is: one KPI out of bounds, what to
+// do, and the buttons to do it.
+func alertReply() bot.Reply {
+	return bot.Reply{
+		Title:   "【重大】Rakuten Flagship：返品率が目標未達です",
+		Verdict: kpi.VerdictBreach,
+		Fields: []bot.Field{
+			{Label: "値", Value: "9.8%（返品 52 件 / 出荷 531 件）"},
+			{Label: "目標", Value: "≤ 5.0%"},
+			{Label: "発生", Value: "2026-11-28 11:55"},
+		},
+		Context: "最終データ 2026-11-28 11:50",
+		Notes:   []string{"操作：/kpi 確認 12 · /kpi スヌーズ 12 2時間 · /kpi 解決 12"},
+		Buttons: []bot.Button{
+			{Label: "確認", Command: "/kpi ack 12"},
+			{Label: "2時間スヌーズ", Command: "/kpi snooze 12 2h"},
+			{Label: "明日9時までスヌーズ", Command: "/kpi snooze 12 tomorrow"},
+			{Label: "解決", Command: "/kpi resolve 12"},
+		},
+		Lang: locales.Japanese,
+	}
+}
+
 func statusReply() bot.Reply {
 	return bot.Reply{Title: "状态 · 全部店铺 · 各指标默认周期", Verdict: kpi.VerdictBreach, Rows: rows(32),
 		Context: "达标 20 · 未达标 8 · 其他 4", Lang: locales.Chinese}
@@ -122,6 +145,7 @@ func TestFlexGolden(t *testing.T) {
 		reply bot.Reply
 	}{
 		{"metric_ja", metricReply()},
+		{"alert_ja", alertReply()},
 		{"bilingual", bilingual},
 		{"status_zh", statusReply()},
 		{"help_en", bot.Reply{Title: "kpibot help", Text: "Ask for a KPI and a period:\n/kpi returns last week\n/kpi 返品率 先週", Lang: locales.English}},
@@ -320,4 +344,137 @@ func TestSectionsBecomeBubbles(t *testing.T) {
 			pushAll(t, msgs)
 		})
 	}
+}
+
+// flexButton is a button of a bubble's footer as LINE receives it.
+type flexButton struct {
+	Type   string `json:"type"`
+	Style  string `json:"style"`
+	Height string `json:"height"`
+	Flex   *int   `json:"flex"`
+	Action struct {
+		Type        string  `json:"type"`
+		Label       string  `json:"label"`
+		Data        string  `json:"data"`
+		DisplayText string  `json:"displayText"`
+		Text        *string `json:"text"`
+		InputOption *string `json:"inputOption"`
+	} `json:"action"`
+}
+
+// footers returns the buttons in each bubble's footer of the only Flex
+// message, a bubble or a carousel.
+func footers(t *testing.T, msgs []messaging_api.MessageInterface) [][]flexButton {
+	t.Helper()
+	type bubble struct {
+		Footer *struct {
+			Type     string       `json:"type"`
+			Layout   string       `json:"layout"`
+			Contents []flexButton `json:"contents"`
+		} `json:"footer"`
+	}
+	var got []struct {
+		Type     string `json:"type"`
+		Contents struct {
+			bubble
+			Type     string   `json:"type"`
+			Contents []bubble `json:"contents"`
+		} `json:"contents"`
+	}
+	if err := json.Unmarshal(encode(t, msgs), &got); err != nil || len(got) != 1 || got[0].Type != "flex" {
+		t.Fatalf("want one Flex message: %v", err)
+	}
+	bubbles := []bubble{got[0].Contents.bubble}
+	if got[0].Contents.Type == "carousel" {
+		bubbles = got[0].Contents.Contents
+	}
+	var out [][]flexButton
+	for _, b := range bubbles {
+		if b.Footer == nil {
+			out = append(out, nil)
+			continue
+		}
+		out = append(out, b.Footer.Contents)
+	}
+	return out
+}
+
+func TestButtonsPostBackTheirCommands(t *testing.T) {
+	msgs := Messages(alertReply(), more)
+	fs := footers(t, msgs)
+	if len(fs) != 1 || len(fs[0]) != 4 {
+		t.Fatalf("footer buttons %+v, want 4 in one bubble", fs)
+	}
+	for i, b := range fs[0] {
+		want := alertReply().Buttons[i]
+		a := b.Action
+		if b.Type != "button" || b.Height != "sm" || b.Flex == nil {
+			t.Errorf("button %d: type %q height %q flex %v", i, b.Type, b.Height, b.Flex)
+		}
+		if wantStyle := map[bool]string{true: "primary", false: "secondary"}[i == 0]; b.Style != wantStyle {
+			t.Errorf("button %d: style %q, want %q", i, b.Style, wantStyle)
+		}
+		if a.Type != "postback" || a.Data != "kpi:"+want.Command || a.Label != want.Label || a.DisplayText != want.Label {
+			t.Errorf("button %d: action %+v, want a postback of kpi:%s shown as %q", i, a, want.Command, want.Label)
+		}
+		if a.Text != nil || a.InputOption != nil {
+			t.Errorf("button %d: text or inputOption set: %+v", i, a)
+		}
+	}
+	// The plain text has no buttons; the note says the commands.
+	plain := string(encode(t, TextMessages(alertReply())))
+	if strings.Contains(plain, "postback") || !strings.Contains(plain, "/kpi 確認 12") {
+		t.Errorf("plain text %s", plain)
+	}
+}
+
+func TestButtonsKeepToLINELimits(t *testing.T) {
+	r := alertReply()
+	r.Buttons = []bot.Button{
+		{Label: "明日の朝9時までスヌーズして様子を見る（営業時間内）", Command: "/kpi snooze 12 tomorrow"}, // 27 characters
+		{Label: "", Command: "/kpi ack 12"},                          // no label: the command shows
+		{Label: "長すぎる", Command: "/kpi " + strings.Repeat("x", 300)}, // data over 300: left out
+		{Label: "何もしない", Command: "  "},                              // no command: left out
+		{Label: "  解決\n する ", Command: "/kpi resolve 12"},
+	}
+	r.Rows = rows(30) // a carousel: the buttons stay in the main bubble
+	msgs := Messages(r, more)
+	fs := footers(t, msgs)
+	if len(fs) < 2 {
+		t.Fatalf("%d bubbles, want a carousel", len(fs))
+	}
+	for i, f := range fs[1:] {
+		if f != nil {
+			t.Errorf("bubble %d has a footer", i+1)
+		}
+	}
+	var labels, shown []string
+	for _, b := range fs[0] {
+		if n := len([]rune(b.Action.Label)); n > maxButtonLabel {
+			t.Errorf("label %q of %d characters", b.Action.Label, n)
+		}
+		if n := len([]rune(b.Action.Data)); n > maxPostbackData {
+			t.Errorf("data of %d characters", n)
+		}
+		labels = append(labels, b.Action.Label)
+		shown = append(shown, b.Action.DisplayText)
+	}
+	want := []string{"明日の朝9時までスヌーズして様子を見る…", "/kpi ack 12", "解決 する"}
+	if fmt.Sprint(labels) != fmt.Sprint(want) {
+		t.Errorf("labels %q, want %q", labels, want)
+	}
+	if shown[0] != oneLine(r.Buttons[0].Label) {
+		t.Errorf("displayText %q, want the whole label", shown[0])
+	}
+	pushAll(t, msgs)
+
+	// A reply of text alone keeps its buttons: it becomes a bubble.
+	text := bot.Reply{Title: "アラート #12", Text: "確認しますか？", Buttons: alertReply().Buttons[:1], Lang: locales.Japanese}
+	msgs = Messages(text, more)
+	if fs := footers(t, msgs); len(fs) != 1 || len(fs[0]) != 1 {
+		t.Errorf("footers %+v, want one button", fs)
+	}
+	pushAll(t, msgs)
+	untitled := bot.Reply{Text: "確認しますか？", Buttons: alertReply().Buttons[:1]}
+	pushAll(t, Messages(untitled, more))
 }

@@ -148,11 +148,11 @@ type job struct {
 	greet bool // a follow or join: say hello instead of answering
 }
 
-// Events takes a webhook's events: text messages meant for the bot, and
-// follows and joins, which get a greeting. Each is recorded under its
-// webhookEventId before it is answered, so a redelivery is not answered
-// again; an error means some events were not recorded and LINE should send
-// them again.
+// Events takes a webhook's events: text messages meant for the bot, the
+// postbacks of its buttons, and follows and joins, which get a greeting.
+// Each is recorded under its webhookEventId before it is answered, so a
+// redelivery is not answered again; an error means some events were not
+// recorded and LINE should send them again.
 func (h *Handler) Events(ctx context.Context, events []webhook.EventInterface) error {
 	for _, ev := range events {
 		j, ok := h.job(ev)
@@ -181,7 +181,9 @@ func (h *Handler) Events(ctx context.Context, events []webhook.EventInterface) e
 	return nil
 }
 
-// job picks the events worth answering out of a webhook.
+// job picks the events worth answering out of a webhook: text messages
+// meant for the bot, postbacks whose data starts with PostbackPrefix,
+// follows and joins.
 func (h *Handler) job(ev webhook.EventInterface) (job, bool) {
 	var (
 		j      job
@@ -197,6 +199,18 @@ func (h *Handler) job(ev webhook.EventInterface) (job, bool) {
 		}
 		text, ok := command(msg.Text, msg.Mention, isDirect(e.Source))
 		if !ok {
+			return j, false
+		}
+		j = job{id: e.WebhookEventId, token: e.ReplyToken, req: bot.Request{Text: text}}
+		mode, source, ts = e.Mode, e.Source, e.Timestamp
+	case webhook.PostbackEvent:
+		// A button of ours: its data is PostbackPrefix and the command,
+		// run as if the presser had sent it in this chat.
+		if e.Postback == nil {
+			return j, false
+		}
+		text, ok := strings.CutPrefix(e.Postback.Data, PostbackPrefix)
+		if text = strings.TrimSpace(text); !ok || text == "" {
 			return j, false
 		}
 		j = job{id: e.WebhookEventId, token: e.ReplyToken, req: bot.Request{Text: text}}

@@ -63,6 +63,7 @@ type rig struct {
 	store *sqlite.Store
 	path  string
 	line  *linetest.Server
+	bot   *bot.Bot
 	h     *Handler
 	url   string
 }
@@ -102,7 +103,7 @@ func (r *rig) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store = store
+	r.store, r.bot = store, b
 	r.h = NewHandler(Config{Bot: b, ChannelSecret: secret, Seen: store, Channels: store, Client: client, Text: text, Now: now})
 	mux := http.NewServeMux()
 	r.h.Register(mux)

@@ -2,6 +2,7 @@
 package slack
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,13 +21,27 @@ const (
 	sectionFieldsLimit = 10   // fields in one section
 	contextElemsLimit  = 10   // elements in one context block
 	fallbackTextLimit  = 150  // our own cap on the notification text
+	buttonTextLimit    = 75   // a button's plain text
+	buttonValueLimit   = 2000 // a button's value
+	buttonsPerBlock    = 5    // our own: buttons in one actions block
+	maxButtons         = 25   // our own: buttons under one message
 )
 
+// actionPrefix starts the action_id of every button Blocks lays out:
+// "kpi:0", "kpi:1", … in the reply's order. Interaction runs the clicked
+// button's value, its command.
+const actionPrefix = "kpi:"
+
 // Blocks lays a reply out in Block Kit: a header with the title, the fields,
-// the rows, the context and notes, then the free text. It keeps within
-// Slack's limits; when the rows or the text would need more than 50 blocks,
-// it keeps what fits in 49 and ends with a context block saying more(n), the
-// localized "…and n more lines" (a bare "… +n" if more is nil).
+// the rows, the context and notes, then the free text, and last the
+// buttons, five to an actions block. It keeps within Slack's limits; when
+// the rows or the text would need more than the 50 blocks the buttons leave,
+// it keeps what fits with room for a context block saying more(n), the
+// localized "…and n more lines" (a bare "… +n" if more is nil), before the
+// buttons, which are never cut.
+//
+// A button's action_id is "kpi:<n>", n its index in r.Buttons, and its value
+// the command it stands for; the first is the primary one.
 //
 // All text from the reply is escaped (&, <, >) and sent verbatim, so that
 // nothing in it becomes a mention or a link.
@@ -64,9 +79,10 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 		tail = append(tail, piece{block: slackapi.NewContextBlock("", mrkdwn(clip(c, sectionTextLimit))), count: 1})
 	}
 	tail = append(tail, noteBlocks(r.Notes)...)
+	actions := actionBlocks(r.Buttons)
 
 	left := 0
-	if over := len(head) + len(body) + len(tail) - blockLimit; over > 0 {
+	if over := len(head) + len(body) + len(tail) + len(actions) - blockLimit; over > 0 {
 		over++ // room for the note that says what was left out
 		for _, s := range []*[]piece{&body, &tail, &head} {
 			for over > 0 && len(*s) > 0 && !(s == &head && len(*s) == 1) {
@@ -79,7 +95,7 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 		left = max(left, 1)
 	}
 
-	blocks := make([]slackapi.Block, 0, len(head)+len(body)+len(tail)+1)
+	blocks := make([]slackapi.Block, 0, len(head)+len(body)+len(tail)+1+len(actions))
 	for _, s := range [][]piece{head, body, tail} {
 		for _, p := range s {
 			blocks = append(blocks, p.block)
@@ -92,7 +108,33 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 		}
 		blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(clip(note, sectionTextLimit))))
 	}
-	return blocks
+	return append(blocks, actions...)
+}
+
+// actionBlocks lays buttons out five to an actions block, at most 25 of
+// them. A button without a command, or with one too long for a button's
+// value, is left out; one without a label shows its command.
+func actionBlocks(buttons []bot.Button) []slackapi.Block {
+	var elems []slackapi.BlockElement
+	for i, b := range buttons {
+		cmd := strings.TrimSpace(b.Command)
+		if cmd == "" || utf8.RuneCountInString(cmd) > buttonValueLimit || len(elems) == maxButtons {
+			continue
+		}
+		label := cmp.Or(oneLine(b.Label), oneLine(cmd))
+		btn := slackapi.NewButtonBlockElement(actionPrefix+strconv.Itoa(i), cmd, plain(clipPlain(label, buttonTextLimit)))
+		if len(elems) == 0 {
+			btn.Style = slackapi.StylePrimary
+		}
+		elems = append(elems, btn)
+	}
+	var out []slackapi.Block
+	for len(elems) > 0 {
+		n := min(len(elems), buttonsPerBlock)
+		out = append(out, slackapi.NewActionBlock("", elems[:n:n]...))
+		elems = elems[n:]
+	}
+	return out
 }
 
 // FallbackText is the text Slack shows in notifications and reads to screen

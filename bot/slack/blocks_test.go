@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -101,8 +102,13 @@ func checkBlocks(t *testing.T, blocks []slackapi.Block) {
 			}
 		}
 	}
+	actionIDs := map[string]bool{} // unique within the message
+	buttonsSeen := false           // the buttons come last
 	for i, b := range blocks {
 		where := fmt.Sprintf("block %d (%s)", i, b.BlockType())
+		if _, ok := b.(*slackapi.ActionBlock); !ok && buttonsSeen {
+			t.Errorf("%s after the buttons", where)
+		}
 		switch b := b.(type) {
 		case *slackapi.HeaderBlock:
 			if b.Text == nil || b.Text.Type != slackapi.PlainTextType {
@@ -134,6 +140,31 @@ func checkBlocks(t *testing.T, blocks []slackapi.Block) {
 					continue
 				}
 				text(fmt.Sprintf("%s element %d", where, j), o, sectionTextLimit)
+			}
+		case *slackapi.ActionBlock:
+			buttonsSeen = true
+			if b.Elements == nil || len(b.Elements.ElementSet) == 0 || len(b.Elements.ElementSet) > buttonsPerBlock {
+				t.Errorf("%s: want 1 to %d buttons", where, buttonsPerBlock)
+				continue
+			}
+			for j, e := range b.Elements.ElementSet {
+				where := fmt.Sprintf("%s button %d", where, j)
+				btn, ok := e.(*slackapi.ButtonBlockElement)
+				if !ok {
+					t.Errorf("%s: %T", where, e)
+					continue
+				}
+				if btn.Text == nil || btn.Text.Type != slackapi.PlainTextType {
+					t.Errorf("%s: text must be plain_text", where)
+				}
+				text(where, btn.Text, buttonTextLimit)
+				if n := utf8.RuneCountInString(btn.Value); n == 0 || n > buttonValueLimit {
+					t.Errorf("%s: value of %d characters, want 1 to %d", where, n, buttonValueLimit)
+				}
+				if id := btn.ActionID; !strings.HasPrefix(id, actionPrefix) || len(id) > 255 || actionIDs[id] {
+					t.Errorf("%s: action_id %q not kpi:…, too long or not unique", where, id)
+				}
+				actionIDs[btn.ActionID] = true
 			}
 		default:
 			t.Errorf("%s: unexpected block %T", where, b)
@@ -203,6 +234,29 @@ var (
 		Context: "2026-10-01 – 2026-10-31 · 订单 812 / 注文 812件",
 		Notes:   []string{"「楽天」按乐天理解 / 「乐天」を楽天と解釈しました", "忽略了「请」/ 「ください」は無視しました"},
 	}
+	// alertReply is an alert as bot/alert writes it, with its buttons.
+	alertReply = bot.Reply{
+		Title:   "[critical] Rakuten Flagship: return rate is off target",
+		Verdict: kpi.VerdictBreach,
+		Fields: []bot.Field{
+			{Label: "return rate", Value: "9.8%"},
+			{Label: "Target", Value: "≤ 5% (clears at ≤ 4.5%)"},
+			{Label: "alert", Value: "#12"},
+			{Label: "since", Value: "10:15 JST"},
+		},
+		Context: "last data received 11:55 JST",
+		Notes: []string{
+			"What to do: check the returns reasons of the last 7 days and the listing's size chart.",
+			"Act on it: /kpi ack 12 · /kpi snooze 12 2h · /kpi resolve 12",
+		},
+		Buttons: []bot.Button{
+			{Label: "Acknowledge", Command: "/kpi ack 12"},
+			{Label: "Snooze 2 h", Command: "/kpi snooze 12 2h"},
+			{Label: "Until 9:00 tomorrow", Command: "/kpi snooze 12 tomorrow"},
+			{Label: "Resolve", Command: "/kpi resolve 12"},
+		},
+		Lang: "en",
+	}
 	errorReply = bot.Reply{
 		Text: "I don't know the metric \"retrns\". Type /kpi list to see them all.",
 		Err:  errors.New("unknown metric"),
@@ -236,6 +290,7 @@ func TestBlocksGolden(t *testing.T) {
 		{"bilingual", bilingualReply},
 		{"error", errorReply},
 		{"help_en", helpReply},
+		{"alert", alertReply},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -541,4 +596,94 @@ func TestFallbackText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buttonsOf is the buttons of blocks, in order.
+func buttonsOf(t *testing.T, blocks []slackapi.Block) []*slackapi.ButtonBlockElement {
+	t.Helper()
+	var out []*slackapi.ButtonBlockElement
+	for _, b := range blocks {
+		if a, ok := b.(*slackapi.ActionBlock); ok {
+			for _, e := range a.Elements.ElementSet {
+				out = append(out, e.(*slackapi.ButtonBlockElement))
+			}
+		}
+	}
+	return out
+}
+
+func TestBlocksButtons(t *testing.T) {
+	t.Run("alert", func(t *testing.T) {
+		blocks := Blocks(alertReply, moreLines)
+		checkBlocks(t, blocks)
+		if _, ok := blocks[len(blocks)-1].(*slackapi.ActionBlock); !ok {
+			t.Fatalf("last block %T, want the buttons", blocks[len(blocks)-1])
+		}
+		var got []string
+		for _, b := range buttonsOf(t, blocks) {
+			got = append(got, fmt.Sprintf("%s=%s|%s|%s", b.ActionID, b.Value, b.Text.Text, b.Style))
+		}
+		want := []string{"kpi:0=/kpi ack 12|Acknowledge|primary", "kpi:1=/kpi snooze 12 2h|Snooze 2 h|",
+			"kpi:2=/kpi snooze 12 tomorrow|Until 9:00 tomorrow|", "kpi:3=/kpi resolve 12|Resolve|"}
+		if !slices.Equal(got, want) {
+			t.Errorf("buttons\n%q\nwant\n%q", got, want)
+		}
+	})
+
+	t.Run("limits", func(t *testing.T) {
+		var buttons []bot.Button
+		for i := range 30 {
+			buttons = append(buttons, bot.Button{Label: fmt.Sprintf("b%02d %s", i, strings.Repeat("確認", 50)), Command: fmt.Sprintf("/kpi ack %d", i)})
+		}
+		buttons[1].Command = " "                                 // no command: left out
+		buttons[2].Command = "/kpi " + strings.Repeat("x", 2000) // too long a value: left out
+		buttons[3].Label = ""                                    // no label: its command
+		buttons[4].Label = "<b> & \n more"                       // plain text, as it is, on one line
+		blocks := Blocks(bot.Reply{Title: "t", Buttons: buttons}, moreLines)
+		checkBlocks(t, blocks)
+		got := buttonsOf(t, blocks)
+		if len(blocks) != 1+maxButtons/buttonsPerBlock || len(got) != maxButtons {
+			t.Fatalf("%d blocks, %d buttons; want 1+%d blocks, %d buttons", len(blocks), len(got), maxButtons/buttonsPerBlock, maxButtons)
+		}
+		if got[0].ActionID != "kpi:0" || got[1].ActionID != "kpi:3" || got[24].ActionID != "kpi:26" {
+			t.Errorf("action ids %s %s … %s, want kpi:0 kpi:3 … kpi:26 (a button's index in the reply)", got[0].ActionID, got[1].ActionID, got[24].ActionID)
+		}
+		if got[1].Text.Text != "/kpi ack 3" || got[2].Text.Text != "<b> & more" {
+			t.Errorf("labels %q %q", got[1].Text.Text, got[2].Text.Text)
+		}
+		if l := got[0].Text.Text; utf8.RuneCountInString(l) != buttonTextLimit || !strings.HasSuffix(l, "…") {
+			t.Errorf("label of %d characters %q, want %d ending in …", utf8.RuneCountInString(l), l, buttonTextLimit)
+		}
+	})
+
+	t.Run("within 50 blocks", func(t *testing.T) {
+		r := alertReply
+		r.Rows = nil
+		for i := range 500 {
+			r.Rows = append(r.Rows, bot.Row{Label: fmt.Sprintf("shop-%03d %s", i, strings.Repeat("乐天旗舰店&", 60)), Value: "3.4%"})
+		}
+		blocks := Blocks(r, moreLines)
+		checkBlocks(t, blocks)
+		if len(blocks) != blockLimit {
+			t.Errorf("%d blocks, want all %d used", len(blocks), blockLimit)
+		}
+		if n := len(buttonsOf(t, blocks)); n != 4 {
+			t.Errorf("%d buttons kept, want 4", n)
+		}
+		shown := 0
+		for _, s := range sectionTexts(blocks) {
+			shown += len(rowRE.FindAllString(s, -1))
+		}
+		if got, want := contextText(t, blocks[len(blocks)-2]), moreLines(500-shown); got != want {
+			t.Errorf("block before the buttons %q, want %q", got, want)
+		}
+	})
+
+	t.Run("none", func(t *testing.T) {
+		for _, b := range Blocks(metricReply, moreLines) {
+			if _, ok := b.(*slackapi.ActionBlock); ok {
+				t.Error("an actions block in a reply without buttons")
+			}
+		}
+	})
 }

@@ -200,8 +200,9 @@ func (h *Handler) more(lang locales.Lang) func(int) string {
 	}
 }
 
-// respond posts a message to a slash command's response_url.
-func (h *Handler) respond(responseURL string, msg *Message) error {
+// respond posts a message to the response_url of a slash command or a
+// click.
+func (h *Handler) respond(responseURL string, msg any) error {
 	if !strings.HasPrefix(responseURL, "https://") && !strings.HasPrefix(responseURL, "http://") {
 		return fmt.Errorf("slack: bad response_url %q", responseURL)
 	}
@@ -316,29 +317,6 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 		}
 	}()
 	return "", nil
-}
-
-// interaction takes button clicks (block_actions). kpibot's messages have
-// no buttons yet; alerts bring them.
-func (h *Handler) interaction(w http.ResponseWriter, r *http.Request, body []byte) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	var cb slackapi.InteractionCallback
-	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
-		http.Error(w, "bad payload", http.StatusBadRequest)
-		return
-	}
-	if cb.Type != slackapi.InteractionTypeBlockActions {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	for _, a := range cb.ActionCallback.BlockActions {
-		h.log.Info("slack: button", "action", a.ActionID, "user", cb.User.ID)
-	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // where tells req which channel it came from, with the channel's binding,

@@ -135,12 +135,11 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		if evt.Request == nil {
 			return
 		}
+		// Acknowledged at once, empty; a click's command runs in the
+		// background and answers through the payload's response_url.
 		h.ack(ctx, client, evt.Request.EnvelopeID, nil)
-		// No buttons yet (alerts bring them): log clicks like the HTTP handler.
-		if cb, ok := evt.Data.(slackapi.InteractionCallback); ok && cb.Type == slackapi.InteractionTypeBlockActions {
-			for _, a := range cb.ActionCallback.BlockActions {
-				h.log.Info("slack: button", "action", a.ActionID, "user", cb.User.ID)
-			}
+		if err := h.Interaction(evt.Request.Payload); err != nil {
+			h.log.Warn("slack: malformed socket mode interaction", "envelope_id", evt.Request.EnvelopeID)
 		}
 	}
 }

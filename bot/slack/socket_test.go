@@ -317,3 +317,51 @@ func TestSocketModeRefusedToken(t *testing.T) {
 		t.Errorf("RunSocketMode with a refused token: %v (ctx %v)", err, ctx.Err())
 	}
 }
+
+// TestSocketModeClick: a click on one of kpibot's buttons over Socket Mode
+// is acknowledged at once and empty, and runs like one over HTTP: the
+// command as the clicker's, the message updated through response_url.
+func TestSocketModeClick(t *testing.T) {
+	fake := newFakeSlack(t)
+	sock := newFakeSocket(t)
+	var mu sync.Mutex
+	var got []string
+	a := &answerFunc{f: func(req bot.Request) bot.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, req.User+" "+req.Text)
+		return bot.Reply{Text: "#12 snoozed until 14:00: Rakuten Flagship · return rate.", Lang: locales.English}
+	}}
+	h, _ := newTestHandler(t, a, fake, store(t, filepath.Join(t.TempDir(), "k.db")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- h.RunSocketMode(ctx, appToken, "xoxb-test", sock.URL+"/api/") }()
+	select {
+	case <-sock.connected:
+	case err := <-ran:
+		t.Fatalf("RunSocketMode returned before connecting: %v", err)
+	case <-time.After(3 * time.Second):
+		t.Fatal("no Socket Mode connection within 3 s")
+	}
+	payload := clickJSON(t, "block_actions", "kpi:1", "/kpi snooze 12 2h", fake.URL+"/response", Blocks(alertReply, moreLines))
+	sent := sock.send(`{"envelope_id":"ia2","type":"interactive","accepts_response_payload":false,"payload":` + payload + `}`)
+	ack := sock.waitAcks(t, 1, time.Second)["ia2"]
+	if len(ack.Payload) != 0 || ack.at.Sub(sent) > time.Second {
+		t.Errorf("click acknowledged with %s after %v, want empty at once", ack.Payload, ack.at.Sub(sent))
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Errorf("RunSocketMode: %v", err)
+	}
+	h.Wait()
+	if want := []string{"slack:T1:U1 /kpi snooze 12 2h"}; !slices.Equal(got, want) {
+		t.Errorf("the bot got %q, want %q", got, want)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.responses) != 1 || fake.responses[0]["replace_original"] != true || slices.Contains(blockTypes(fake.responses[0]), "actions") ||
+		lastContext(fake.responses[0]) != "#12 snoozed until 14:00: Rakuten Flagship · return rate." {
+		t.Errorf("response_url got %v", fake.responses)
+	}
+}
