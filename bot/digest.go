@@ -82,6 +82,16 @@ func (b *Bot) digest(ctx context.Context, ch kpi.ChatChannel, day kpi.Date) (fun
 		}
 		results[id] = r
 	}
+	byShop := make(map[string]map[string]kpi.ShopResult, len(digestMetrics)) // metric → shop → line
+	for _, id := range digestMetrics {
+		if r := results[id]; r != nil {
+			lines := make(map[string]kpi.ShopResult, len(r.Breakdown))
+			for _, l := range r.Breakdown {
+				lines[l.Shop.ID] = l
+			}
+			byShop[id] = lines
+		}
+	}
 	var holiday, pause string
 	if b.calendar != nil {
 		holiday, _ = b.calendar.HolidayID(y)
@@ -104,7 +114,7 @@ func (b *Bot) digest(ctx context.Context, ch kpi.ChatChannel, day kpi.Date) (fun
 				if r == nil {
 					continue
 				}
-				sl, ok := shopLine(r, line.Shop.ID)
+				sl, ok := byShop[id][line.Shop.ID]
 				if !ok {
 					continue
 				}
@@ -310,16 +320,6 @@ func (b *Bot) review(ctx context.Context, kind string, ch kpi.ChatChannel, day k
 		rep.Context = p.T("review.context", map[string]any{"From": periods[0].From.String(), "To": cur.Last().String(), "Shops": len(order)})
 		return rep
 	}, nil
-}
-
-// shopLine is a shop's line in a result's breakdown.
-func shopLine(r *kpi.Result, shop string) (kpi.ShopResult, bool) {
-	for _, l := range r.Breakdown {
-		if l.Shop.ID == shop {
-			return l, true
-		}
-	}
-	return kpi.ShopResult{}, false
 }
 
 // weekdayID is the message id of a date's weekday.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,19 +146,7 @@ func TestAlertsGolden(t *testing.T) {
 			if code := printAlerts(context.Background(), e, p, log, b, l); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
-			path := filepath.Join("testdata", "alerts."+lang+".golden")
-			if *update {
-				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if out.String() != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
-			}
+			golden(t, "alerts."+lang, out.String())
 		})
 	}
 }

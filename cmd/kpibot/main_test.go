@@ -14,7 +14,6 @@ import (
 
 	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -115,19 +114,7 @@ func TestAskGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if out != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", out, want)
-			}
+			golden(t, tt.name, out)
 		})
 	}
 }
@@ -201,21 +188,9 @@ func TestBindCodeGolden(t *testing.T) {
 				t.Fatalf("no code, or not twice, in:\n%s", out.String())
 			}
 			got := codeRE.ReplaceAllString(out.String(), "XXXX-XXXX")
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			golden(t, tt.name, got)
 
-			store, err := sqlite.Open(ctx, seeded, testNow)
+			store, err := openStore(ctx, testEnv(nil, nil, ""), seeded)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,19 +265,7 @@ func TestDigestGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if out != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", out, want)
-			}
+			golden(t, tt.name, out)
 		})
 	}
 }
@@ -322,5 +285,23 @@ func TestDigestBadInput(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("digest %q: exit %d, %q; want exit 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// golden compares got with testdata/<name>.golden, which -update rewrites.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
