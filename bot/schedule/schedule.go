@@ -1,6 +1,7 @@
 // Package schedule runs kpibot's timed work on gocron: every bound channel's
 // daily digest, at the channel's own time, and weekly and monthly reviews,
-// exactly once through a persistent outbox, and the connectors' syncs.
+// exactly once through a persistent outbox; the connectors' syncs; and the
+// alert evaluation, every few minutes and right after each sync.
 package schedule
 
 import (
@@ -58,6 +59,7 @@ type Message struct {
 
 // Sync is a connector's periodic pull. A run that takes longer than Every
 // is never run twice at once: the runs that fall due meanwhile are skipped.
+// Each run, failed or not, is followed by Config.Evaluate.
 type Sync struct {
 	Name  string
 	Every time.Duration
@@ -76,19 +78,31 @@ type Config struct {
 	ReviewAt time.Duration     // since midnight JST; 0: 10h
 	Retry    time.Duration     // how often the outbox is flushed and the channels' digest times looked at; 0: 30s
 	Syncs    []Sync
+
+	// Evaluate judges the data: kpibot's alert evaluation. It runs at the
+	// start, every EvaluateEvery, and right after each sync's run returns,
+	// failed or not (a connector that fails is what the freshness alert is
+	// for). Never two runs at once: the runs asked for while one is going
+	// make one more run after it. Its errors are logged. nil: none.
+	Evaluate      func(ctx context.Context) error
+	EvaluateEvery time.Duration // 0: 5 minutes
 }
 
 // Scheduler enqueues the reports when they are due, delivers the outbox and
-// runs the syncs.
+// runs the syncs and the evaluation.
 type Scheduler struct {
 	c     Config
 	clock clockwork.Clock
 	log   *slog.Logger
 	cron  gocron.Scheduler
-	jobs  map[string]gocron.Job // by name: digest, weekly, monthly, outbox, sync:<name>
+	jobs  map[string]gocron.Job // by name: digest, weekly, monthly, outbox, evaluate, sync:<name>
 	ctx   context.Context       // the jobs' context, cancelled by Stop
 	stop  context.CancelFunc
 	ran   func(job string) // called after each run of a job; for tests
+	eval  *evaluator       // nil without Config.Evaluate
+
+	stopOnce sync.Once
+	stopErr  error
 
 	flushing sync.Mutex // one Flush at a time, so that no item is sent twice
 
@@ -141,6 +155,7 @@ func New(c Config) (*Scheduler, error) {
 	c.DigestAt = cmp.Or(c.DigestAt, kpi.DefaultDigestAt)
 	c.ReviewAt = cmp.Or(c.ReviewAt, 10*time.Hour)
 	c.Retry = cmp.Or(c.Retry, 30*time.Second)
+	c.EvaluateEvery = cmp.Or(c.EvaluateEvery, 5*time.Minute)
 	for name, at := range map[string]time.Duration{"DigestAt": c.DigestAt, "ReviewAt": c.ReviewAt} {
 		if at < 0 || at >= 24*time.Hour || at%time.Second != 0 {
 			return nil, fmt.Errorf("schedule: %s %v: want whole seconds within a day", name, at)
@@ -148,6 +163,9 @@ func New(c Config) (*Scheduler, error) {
 	}
 	if c.Retry < 0 {
 		return nil, fmt.Errorf("schedule: Retry %v: want a positive duration", c.Retry)
+	}
+	if c.EvaluateEvery < 0 {
+		return nil, fmt.Errorf("schedule: EvaluateEvery %v: want a positive duration", c.EvaluateEvery)
 	}
 	cron, err := gocron.NewScheduler(
 		gocron.WithLocation(kpi.Tokyo),
@@ -160,6 +178,9 @@ func New(c Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, cron: cron, jobs: map[string]gocron.Job{}, retry: map[Report]retry{},
 		keys: map[string]keyState{}, warned: map[string]string{}}
+	if c.Evaluate != nil {
+		s.eval = &evaluator{fn: c.Evaluate, clock: c.Clock, log: c.Log}
+	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	if err := s.addJobs(); err != nil {
 		s.stop()
@@ -171,8 +192,9 @@ func New(c Config) (*Scheduler, error) {
 
 // addJobs sets up the jobs: the reports at their times in JST (the digest
 // at Config.DigestAt, for the channels without their own time), the outbox
-// every Retry (with the digests of the channels whose time has come), each
-// sync every Every from the start on.
+// every Retry (with the digests of the channels whose time has come), the
+// evaluation every EvaluateEvery and each sync every Every, both from the
+// start on.
 func (s *Scheduler) addJobs() error {
 	at := func(d time.Duration) gocron.AtTimes {
 		return gocron.NewAtTimes(gocron.NewAtTime(uint(d/time.Hour), uint(d%time.Hour/time.Minute), uint(d%time.Minute/time.Second)))
@@ -190,6 +212,14 @@ func (s *Scheduler) addJobs() error {
 	// one returns; Flush runs one at a time anyway.
 	if err := s.add("outbox", gocron.DurationJob(s.c.Retry), s.tick); err != nil {
 		return err
+	}
+	// Not a singleton either: a tick that comes while an evaluation runs
+	// asks for one more after it rather than being skipped.
+	if s.eval != nil {
+		if err := s.add("evaluate", gocron.DurationJob(s.c.EvaluateEvery), s.eval.run,
+			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+			return err
+		}
 	}
 	for _, y := range s.c.Syncs {
 		if y.Name == "" || y.Every <= 0 || y.Run == nil {
@@ -265,13 +295,22 @@ func (s *Scheduler) Start(ctx context.Context) error {
 // stale reviews.
 const catchUp = 1
 
-// Stop cancels the jobs' context and waits for the running jobs to return.
+// Stop cancels the jobs' context and waits for the running jobs, and the
+// evaluations that follow the syncs, to return. It may be called again: it
+// then waits for the first call and returns its error. (gocron's Shutdown
+// called again right after it returns waits for a stop that never comes.)
 func (s *Scheduler) Stop() error {
-	s.stop()
-	if err := s.cron.Shutdown(); err != nil {
-		return fmt.Errorf("schedule: stop: %w", err)
-	}
-	return nil
+	s.stopOnce.Do(func() {
+		s.stop()
+		err := s.cron.Shutdown()
+		if s.eval != nil {
+			s.eval.close()
+		}
+		if err != nil {
+			s.stopErr = fmt.Errorf("schedule: stop: %w", err)
+		}
+	})
+	return s.stopErr
 }
 
 // goesTo reports whether report r goes to the channels of role: the digest
@@ -486,10 +525,14 @@ func (s *Scheduler) flush(ctx context.Context) {
 	}
 }
 
-// syncJob runs a sync and logs its failure.
+// syncJob runs a sync and logs its failure; then, whether it failed or
+// not, it has the data evaluated, without waiting for the evaluation.
 func (s *Scheduler) syncJob(y Sync) func(context.Context) {
 	log := s.log.With("sync", y.Name)
 	return func(ctx context.Context) {
+		if s.eval != nil {
+			defer s.eval.runAsync(s.ctx)
+		}
 		start := s.clock.Now()
 		if err := y.Run(ctx); err != nil {
 			log.Error("schedule: sync", "err", err)

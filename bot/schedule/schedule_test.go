@@ -693,7 +693,10 @@ func TestNewChecksConfig(t *testing.T) {
 		"no outbox":      func(c *Config) { c.Outbox = nil },
 		"digest at 24h":  func(c *Config) { c.DigestAt = 24 * time.Hour },
 		"review at 10.5": func(c *Config) { c.ReviewAt = 10*time.Hour + time.Millisecond },
-		"sync no name":   func(c *Config) { c.Syncs = []Sync{{Every: time.Hour, Run: func(context.Context) error { return nil }}} },
+		"evaluate every -1m": func(c *Config) {
+			c.Evaluate, c.EvaluateEvery = func(context.Context) error { return nil }, -time.Minute
+		},
+		"sync no name": func(c *Config) { c.Syncs = []Sync{{Every: time.Hour, Run: func(context.Context) error { return nil }}} },
 		"sync twice": func(c *Config) {
 			y := Sync{Name: "a", Every: time.Hour, Run: func(context.Context) error { return nil }}
 			c.Syncs = []Sync{y, y}
@@ -709,8 +712,8 @@ func TestNewChecksConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.c.DigestAt != 9*time.Hour || s.c.ReviewAt != 10*time.Hour || s.c.Retry != 30*time.Second {
-		t.Errorf("defaults: %v %v %v", s.c.DigestAt, s.c.ReviewAt, s.c.Retry)
+	if s.c.DigestAt != 9*time.Hour || s.c.ReviewAt != 10*time.Hour || s.c.Retry != 30*time.Second || s.c.EvaluateEvery != 5*time.Minute {
+		t.Errorf("defaults: %v %v %v %v", s.c.DigestAt, s.c.ReviewAt, s.c.Retry, s.c.EvaluateEvery)
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("Stop before Start: %v", err)
@@ -980,5 +983,242 @@ func TestDigestListingRetried(t *testing.T) {
 	sameSet(t, "line", h.line.Delivered(), []string{"digest:2026-11-26:line:U-JP @ 11-26 09:03"})
 	if n := h.log.Count("database is locked"); n != 2 {
 		t.Errorf("%d listing failures logged, want 2; the log:\n%s", n, h.log.String())
+	}
+}
+
+// evaluating reports whether an evaluation is going.
+func (h *harness) evaluating() bool {
+	h.s.eval.mu.Lock()
+	defer h.s.eval.mu.Unlock()
+	return h.s.eval.running
+}
+
+// evaluations records when Config.Evaluate ran, and fails with err.
+type evaluations struct {
+	clock clockwork.Clock
+	err   error
+
+	mu sync.Mutex
+	at []string // "15:04"
+}
+
+func (e *evaluations) Evaluate(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.at = append(e.at, e.clock.Now().In(kpi.Tokyo).Format("15:04"))
+	return e.err
+}
+
+func (e *evaluations) At() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.at)
+}
+
+// The evaluation runs at the start and every EvaluateEvery; its errors are
+// logged and do not stop it.
+func TestEvaluateEvery(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		every time.Duration
+		err   error
+		want  []string
+	}{
+		{"default", 0, nil, []string{"12:00", "12:05", "12:10", "12:15", "12:20", "12:25", "12:30"}},
+		{"every 15 minutes", 15 * time.Minute, nil, []string{"12:00", "12:15", "12:30"}},
+		{"failing", 15 * time.Minute, errors.New("alerts: store busy"), []string{"12:00", "12:15", "12:30"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev *evaluations
+			h := start(t, dbPath(t), jst(2026, 11, 26, 12, 0), nil, func(c *Config) {
+				ev = &evaluations{clock: c.Clock, err: tt.err}
+				c.Evaluate, c.EvaluateEvery = ev.Evaluate, tt.every
+			})
+			h.eventually("the evaluation at the start", func() bool { return len(ev.At()) == 1 })
+			h.advanceTo(jst(2026, 11, 26, 12, 30))
+			if got := ev.At(); !slices.Equal(got, tt.want) {
+				t.Errorf("evaluated at %q, want %q", got, tt.want)
+			}
+			want := 0
+			if tt.err != nil {
+				want = len(tt.want)
+			}
+			if n := h.log.Count("alerts: store busy"); n != want {
+				t.Errorf("%d errors logged, want %d; the log:\n%s", n, want, h.log.String())
+			}
+		})
+	}
+}
+
+// Each run of a sync is followed by one evaluation, also when it fails.
+func TestEvaluateAfterSync(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+	}{
+		{"synced", nil},
+		{"failed", errors.New("rakuten: 503")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev *evaluations
+			h := start(t, dbPath(t), jst(2026, 11, 26, 12, 0), nil, func(c *Config) {
+				ev = &evaluations{clock: c.Clock}
+				c.Evaluate, c.EvaluateEvery = ev.Evaluate, 24*time.Hour
+				c.Syncs = []Sync{{Name: "rakuten", Every: 10 * time.Minute, Run: func(context.Context) error { return tt.err }}}
+			})
+			// At the start, the evaluation's own run and the one after the
+			// sync: two requests, whichever comes first, make two runs.
+			h.eventually("the evaluations at the start", func() bool { return len(ev.At()) == 2 })
+			h.eventually("the first sync", func() bool { return h.finished("sync:rakuten") == 1 })
+			for i, at := range []time.Time{jst(2026, 11, 26, 12, 10), jst(2026, 11, 26, 12, 20)} {
+				h.advanceTo(at)
+				h.eventually("the evaluation after the sync", func() bool { return len(ev.At()) == 3+i })
+			}
+			h.stop() // waits for the evaluations: nothing more comes
+			if got, want := ev.At(), []string{"12:00", "12:00", "12:10", "12:20"}; !slices.Equal(got, want) {
+				t.Errorf("evaluated at %q, want %q", got, want)
+			}
+			want := 0
+			if tt.err != nil {
+				want = 3
+			}
+			if n := h.log.Count("rakuten: 503"); n != want {
+				t.Errorf("the sync's error was logged %d times, want %d", n, want)
+			}
+		})
+	}
+}
+
+// The evaluations asked for while one runs make exactly one more run after
+// it, never two runs at once.
+func TestEvaluateCoalesces(t *testing.T) {
+	for _, tt := range []struct {
+		burst int // requests while the first run blocks
+		want  int32
+	}{
+		{0, 1},
+		{1, 2},
+		{50, 2},
+	} {
+		t.Run(fmt.Sprint(tt.burst), func(t *testing.T) {
+			var runs, running, most atomic.Int32
+			release := make(chan struct{})
+			h := start(t, dbPath(t), jst(2026, 11, 26, 12, 0), nil, func(c *Config) {
+				c.EvaluateEvery = time.Hour
+				c.Evaluate = func(ctx context.Context) error {
+					runs.Add(1)
+					n := running.Add(1)
+					defer running.Add(-1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					select {
+					case <-release:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+			})
+			h.eventually("the evaluation at the start", func() bool { return running.Load() == 1 })
+			var burst sync.WaitGroup
+			for range tt.burst {
+				burst.Go(func() { h.s.eval.run(h.s.ctx) })
+			}
+			burst.Wait() // each returned at once: a run is going
+			for i := range tt.want {
+				h.eventually("a run to block", func() bool { return runs.Load() == i+1 && running.Load() == 1 })
+				release <- struct{}{}
+			}
+			// A run more would block, and the evaluator would never be idle.
+			h.eventually("the evaluations to end", func() bool { return !h.evaluating() })
+			if n := runs.Load(); n != tt.want {
+				t.Errorf("%d runs, want %d", n, tt.want)
+			}
+			if m := most.Load(); m != 1 {
+				t.Errorf("%d evaluations ran at once", m)
+			}
+		})
+	}
+}
+
+// Stop returns promptly while an evaluation blocks on its context, whether
+// the evaluation's own job or a sync started it, and not before it returned.
+func TestStopWhileEvaluating(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		sync  bool  // the blocked evaluation is the one after a sync
+		calls int32 // evaluations in all
+	}{
+		{"periodic", false, 1},
+		{"after a sync", true, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, blocked atomic.Int32
+			var cancelled atomic.Bool
+			ended := make(chan error, 1)
+			synced, finish := make(chan struct{}), make(chan struct{})
+			h := newHarness(t, dbPath(t), jst(2026, 11, 26, 12, 0), nil, func(c *Config) {
+				c.EvaluateEvery = time.Hour
+				c.Evaluate = func(ctx context.Context) error {
+					if calls.Add(1) == 1 && tt.sync {
+						return nil // the start's: the one after the sync blocks
+					}
+					blocked.Add(1)
+					<-ctx.Done()
+					cancelled.Store(true)
+					<-finish // the test looks at Stop meanwhile
+					ended <- ctx.Err()
+					return ctx.Err()
+				}
+				if tt.sync {
+					c.Syncs = []Sync{{Name: "amazon", Every: time.Hour, Run: func(ctx context.Context) error {
+						select {
+						case <-synced:
+							return nil
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					}}}
+				}
+			})
+			if err := h.s.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(h.stop)
+			if tt.sync {
+				h.eventually("the evaluation at the start", func() bool { return calls.Load() == 1 && !h.evaluating() })
+				close(synced)
+			}
+			h.eventually("an evaluation to block", func() bool { return blocked.Load() == 1 })
+			stopped := make(chan error, 1)
+			go func() { stopped <- h.s.Stop() }()
+			h.eventually("the evaluation to be cancelled", cancelled.Load)
+			select {
+			case err := <-stopped:
+				close(finish)
+				t.Fatalf("Stop returned (%v) before the evaluation", err)
+			default:
+			}
+			close(finish)
+			select {
+			case err := <-stopped:
+				if err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+			case <-time.After(wait):
+				t.Fatal("Stop did not return")
+			}
+			select {
+			case err := <-ended:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("the evaluation ended with %v", err)
+				}
+			default:
+				t.Error("Stop returned before the evaluation")
+			}
+			if n := calls.Load(); n != tt.calls {
+				t.Errorf("%d evaluations, want %d", n, tt.calls)
+			}
+		})
 	}
 }
