@@ -18,6 +18,32 @@ type AlertDesk interface {
 	Ack(ctx context.Context, id int64, actor string) (kpi.Alert, error)
 	Snooze(ctx context.Context, id int64, actor string, until time.Time) (kpi.Alert, error) // zero until: until resolved
 	Resolve(ctx context.Context, id int64, actor string) (kpi.Alert, error)
+	// Rules lists the rules in force for the allowed shops (nil: every
+	// shop): one per metric for every shop, and one per shop and metric
+	// where a shop's differs.
+	Rules(ctx context.Context, allowed []string) ([]RuleView, error)
+	// ChangeRule applies change to the rule of (change.Metric,
+	// change.Shop) as an override from chat, on top of the overrides made
+	// before; reset removes that override instead, back to the default
+	// and the config file. It is audited under actor and returns the rule
+	// now in force. Bad values are kpi.Invalid errors with a message id.
+	ChangeRule(ctx context.Context, change kpi.RuleOverride, reset bool, actor string) (RuleView, error)
+}
+
+// RuleView is an alert rule as chat shows it.
+type RuleView struct {
+	Metric      string
+	Shop        string // "": every shop
+	Severity    kpi.Severity
+	Target      float64 // the alert fires beyond it, by the metric's Op
+	Clear       float64 // the episode resolves back within it
+	Consecutive int
+	MinSample   int64
+	Runbook     string // a message id (alert.runbook_…) or a line shown as it is; "": none
+	Disabled    bool
+	Source      string    // where it comes from: "default", "config" or "chat"
+	Updated     time.Time // for Source "chat": when, and by whom
+	By          string
 }
 
 // SetAlerts lets the alert commands (alerts, ack, snooze, resolve) work;
@@ -42,9 +68,7 @@ func (b *Bot) AlertList(ctx context.Context, allowed []string, lang locales.Lang
 func errNoAlerts() error { return kpi.Errorf(kpi.Invalid, "error.alerts_unavailable", nil, nil) }
 
 // alertList lists the active alerts of q.Allowed's shops (all when empty),
-// narrowed to q's metric and scope if any: the critical ones first, then
-// the open ones before those someone is on or snoozed, else as the desk
-// lists them (oldest first).
+// narrowed to q's metric and scope if any, in sortAlerts' order.
 func (b *Bot) alertList(ctx context.Context, q kpi.Query, shops []kpi.Shop) (func(*locales.Printer) Reply, error) {
 	if b.alerts == nil {
 		return nil, errNoAlerts()
@@ -66,11 +90,19 @@ func (b *Bot) alertList(ctx context.Context, q kpi.Query, shops []kpi.Shop) (fun
 			list = append(list, a)
 		}
 	}
-	slices.SortStableFunc(list, func(x, y kpi.Alert) int {
-		return cmp.Or(cmp.Compare(severityRank(x.Severity), severityRank(y.Severity)), cmp.Compare(stateRank(x.State), stateRank(y.State)))
-	})
+	sortAlerts(list)
 	now := b.now()
 	return func(p *locales.Printer) Reply { return alertsReply(p, list, byID, now) }, nil
+}
+
+// sortAlerts orders alerts as chat lists them: the critical ones first,
+// then the open ones before those someone is on or snoozed, then the
+// oldest first.
+func sortAlerts(list []kpi.Alert) {
+	slices.SortStableFunc(list, func(x, y kpi.Alert) int {
+		return cmp.Or(cmp.Compare(severityRank(x.Severity), severityRank(y.Severity)),
+			cmp.Compare(stateRank(x.State), stateRank(y.State)), x.Opened.Compare(y.Opened))
+	})
 }
 
 func severityRank(s kpi.Severity) int {
@@ -107,34 +139,48 @@ func alertsReply(p *locales.Printer, list []kpi.Alert, shops map[string]kpi.Shop
 	}
 	rep := Reply{Title: p.T("alerts.title", map[string]any{"N": len(list)}), Verdict: kpi.VerdictFew, Context: p.T("alerts.context", nil)}
 	for _, a := range list {
-		v := kpi.VerdictFew // its mark is ⚠️
-		if a.Severity == kpi.SeverityCritical {
-			v, rep.Verdict = kpi.VerdictBreach, kpi.VerdictBreach
+		row := alertRow(p, a, shops, alertState(p, a, now), now)
+		if row.Verdict == kpi.VerdictBreach {
+			rep.Verdict = kpi.VerdictBreach
 		}
-		value, target := alertValue(p, a)
-		var state string
-		switch {
-		case a.State == kpi.AlertAcked:
-			state = p.T("alerts.state_acked", nil)
-		case a.State == kpi.AlertSnoozed && a.SnoozedUntil.IsZero():
-			state = p.T("alerts.state_snoozed_resolved", nil)
-		case a.State == kpi.AlertSnoozed:
-			state = p.T("alerts.state_snoozed", map[string]any{"Until": when(a.SnoozedUntil, now)})
-		default:
-			state = p.T("alerts.state_open", nil)
-		}
-		since := a.Opened.In(kpi.Tokyo).Format("15:04")
-		if kpi.DateOf(a.Opened) != kpi.DateOf(now) {
-			since = kpi.DateOf(a.Opened).String()
-		}
-		rep.Rows = append(rep.Rows, Row{
-			Label:   alertLabel(p, a, shops),
-			Value:   p.T("alerts.value", map[string]any{"Value": value, "Target": target}),
-			Detail:  p.T("alerts.detail", map[string]any{"State": state, "Since": since}),
-			Verdict: v,
-		})
+		rep.Rows = append(rep.Rows, row)
 	}
 	return rep
+}
+
+// alertRow lays one alert out: "#12 · shop · metric", its value against
+// its target, then state and since when (JST: the time if it opened on
+// now's day, else the date); ❌ marks a critical alert, ⚠️ a warning.
+func alertRow(p *locales.Printer, a kpi.Alert, shops map[string]kpi.Shop, state string, now time.Time) Row {
+	v := kpi.VerdictFew // its mark is ⚠️
+	if a.Severity == kpi.SeverityCritical {
+		v = kpi.VerdictBreach
+	}
+	value, target := alertValue(p, a)
+	since := a.Opened.In(kpi.Tokyo).Format("15:04")
+	if kpi.DateOf(a.Opened) != kpi.DateOf(now) {
+		since = kpi.DateOf(a.Opened).String()
+	}
+	return Row{
+		Label:   alertLabel(p, a, shops),
+		Value:   p.T("alerts.value", map[string]any{"Value": value, "Target": target}),
+		Detail:  p.T("alerts.detail", map[string]any{"State": state, "Since": since}),
+		Verdict: v,
+	}
+}
+
+// alertState says where an alert stands: open, acknowledged, snoozed until
+// when (JST) or until it resolves.
+func alertState(p *locales.Printer, a kpi.Alert, now time.Time) string {
+	switch {
+	case a.State == kpi.AlertAcked:
+		return p.T("alerts.state_acked", nil)
+	case a.State == kpi.AlertSnoozed && a.SnoozedUntil.IsZero():
+		return p.T("alerts.state_snoozed_resolved", nil)
+	case a.State == kpi.AlertSnoozed:
+		return p.T("alerts.state_snoozed", map[string]any{"Until": when(a.SnoozedUntil, now)})
+	}
+	return p.T("alerts.state_open", nil)
 }
 
 // alertLabel names an alert: "#12 · Rakuten Flagship · return rate".

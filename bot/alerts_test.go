@@ -216,6 +216,8 @@ type fakeDesk struct {
 	ack     func(ctx context.Context, id int64, actor string) (kpi.Alert, error)
 	snooze  func(ctx context.Context, id int64, actor string, until time.Time) (kpi.Alert, error)
 	resolve func(ctx context.Context, id int64, actor string) (kpi.Alert, error)
+	rules   func(ctx context.Context, allowed []string) ([]RuleView, error)
+	change  func(ctx context.Context, change kpi.RuleOverride, reset bool, actor string) (RuleView, error)
 }
 
 var _ AlertDesk = (*fakeDesk)(nil)
@@ -231,6 +233,12 @@ func (d *fakeDesk) Snooze(ctx context.Context, id int64, actor string, until tim
 }
 func (d *fakeDesk) Resolve(ctx context.Context, id int64, actor string) (kpi.Alert, error) {
 	return d.resolve(ctx, id, actor)
+}
+func (d *fakeDesk) Rules(ctx context.Context, allowed []string) ([]RuleView, error) {
+	return d.rules(ctx, allowed)
+}
+func (d *fakeDesk) ChangeRule(ctx context.Context, change kpi.RuleOverride, reset bool, actor string) (RuleView, error) {
+	return d.change(ctx, change, reset, actor)
 }
 
 // testAlerts are the active alerts of the tests, oldest first.

@@ -225,6 +225,8 @@ func (b *Bot) answer(ctx context.Context, req Request, cmd Command, shops []kpi.
 		return render
 	case ActionAck, ActionSnooze, ActionResolve:
 		return b.onAlert(ctx, req, cmd, shops)
+	case ActionRules, ActionRule:
+		return b.onRules(ctx, req, cmd, shops)
 	case ActionHelp:
 		return func(p *locales.Printer) Reply { return helpReply(p, cmd.Topic) }
 	case ActionList:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/locales"
@@ -32,6 +33,10 @@ var digestMetrics = []string{"gmv", "orders", "ship_24h_rate", "cancel_rate", "r
 // attentionMetrics are the states to act on today, beside yesterday's
 // breaches: stock running out, reviews waiting for an answer.
 var attentionMetrics = []string{"days_of_cover", "reviews_awaiting_reply"}
+
+// digestAlertRows is how many open alerts the digest lists; it says how
+// many more there are after them.
+const digestAlertRows = 8
 
 // ReportLang is the language a report goes out in: Chinese and Japanese
 // together for the hq and Japan support channels, whose readers are on
@@ -67,7 +72,10 @@ func (b *Bot) Report(ctx context.Context, kind string, ch kpi.ChatChannel, day k
 
 // digest is the morning summary sent on day: the day before, for each shop
 // the channel sees, its key KPIs against target and against the same
-// weekday a week earlier; then what needs attention today.
+// weekday a week earlier; then what needs attention today, and the alerts
+// still open. Open alerts are now's: only the digest sent today lists them,
+// not one of an older day asked for by date. They are left out, and
+// logged, when they cannot be listed: the digest goes out without them.
 func (b *Bot) digest(ctx context.Context, ch kpi.ChatChannel, day kpi.Date) (func(*locales.Printer) Reply, error) {
 	y := day - 1
 	results := map[string]*kpi.Result{}
@@ -97,8 +105,24 @@ func (b *Bot) digest(ctx context.Context, ch kpi.ChatChannel, day kpi.Date) (fun
 		holiday, _ = b.calendar.HolidayID(y)
 		pause, _ = b.calendar.PauseID(y)
 	}
+	now := b.now()
+	var alerts []kpi.Alert
+	var alertShops map[string]kpi.Shop
+	if day == kpi.DateOf(now) {
+		var err error
+		if alerts, alertShops, err = b.digestAlerts(ctx, ch); err != nil {
+			b.log.Warn("digest without its open alerts", "platform", ch.Platform, "channel", ch.ID, "err", err)
+		}
+	}
 	return func(p *locales.Printer) Reply {
-		rep := Reply{Title: p.T("digest.title", map[string]any{"Date": y.String(), "Weekday": p.T(weekdayID(y), nil)})}
+		title := map[string]any{"Date": y.String(), "Weekday": p.T(weekdayID(y), nil), "N": len(alerts)}
+		rep := Reply{Title: p.T("digest.title", title)}
+		if len(alerts) > 0 {
+			// In the title, the count reaches the one-line summary that
+			// notifications show.
+			rep.Title = p.T("digest.title_alerts", title)
+			rep.Sections = append(rep.Sections, alertSection(p, alerts, alertShops, now))
+		}
 		// The shops, the worst first.
 		type shopDay struct {
 			section  Section
@@ -176,6 +200,66 @@ func (b *Bot) digest(ctx context.Context, ch kpi.ChatChannel, day kpi.Date) (fun
 		rep.Context = p.T("digest.context", map[string]any{"Day": y.String(), "WeekAgo": (y - 7).String(), "Shops": len(shops)})
 		return rep
 	}, nil
+}
+
+// digestAlerts returns the active alerts the digest for ch lists, in
+// sortAlerts' order, and the shops by id to name them: in a chat channel,
+// the alerts that were sent to it; without one (the console, --print),
+// those of its shops (all when it has none). None without a desk.
+func (b *Bot) digestAlerts(ctx context.Context, ch kpi.ChatChannel) ([]kpi.Alert, map[string]kpi.Shop, error) {
+	if b.alerts == nil {
+		return nil, nil, nil
+	}
+	active, err := b.alerts.Active(ctx, ch.Shops)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: digest alerts: %w", err)
+	}
+	sentTo := ""
+	if ch.Platform != "" && ch.ID != "" {
+		sentTo = ch.Platform + ":" + ch.ID
+	}
+	var list []kpi.Alert
+	for _, a := range active {
+		switch {
+		case !a.Active():
+		case len(ch.Shops) > 0 && !slices.Contains(ch.Shops, a.Shop): // the desk filters too; this makes sure
+		case sentTo != "" && !slices.Contains(a.Channels, sentTo):
+		default:
+			list = append(list, a)
+		}
+	}
+	if len(list) == 0 {
+		return nil, nil, nil
+	}
+	shops, err := b.shops.Shops(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: digest alerts: %w", err)
+	}
+	sortAlerts(list)
+	return list, shopsByID(shops), nil
+}
+
+// alertSection lists open alerts in the digest as /kpi alerts does, naming
+// who acknowledged one: the first digestAlertRows of them, then how many
+// more there are. ❌ marks it if one is critical, else ⚠️.
+func alertSection(p *locales.Printer, list []kpi.Alert, shops map[string]kpi.Shop, now time.Time) Section {
+	s := Section{Title: p.T("digest.alerts", map[string]any{"N": len(list)}), Verdict: kpi.VerdictFew}
+	for i, a := range list {
+		if i == digestAlertRows {
+			s.Rows = append(s.Rows, Row{Label: p.T("reply.more_lines", map[string]any{"N": len(list) - i})})
+			break
+		}
+		state := alertState(p, a, now)
+		if a.State == kpi.AlertAcked && a.AckedBy != "" {
+			state = p.T("digest.alert_acked_by", map[string]any{"By": a.AckedBy})
+		}
+		row := alertRow(p, a, shops, state, now)
+		if row.Verdict == kpi.VerdictBreach {
+			s.Verdict = kpi.VerdictBreach
+		}
+		s.Rows = append(s.Rows, row)
+	}
+	return s
 }
 
 // review is the weekly or monthly review sent on day: every KPI of the week

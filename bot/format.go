@@ -61,12 +61,15 @@ func formatChange(p *locales.Printer, u kpi.Unit, cur, prev float64) string {
 }
 
 // formatTarget shows a metric's target, e.g. ≥ 98.0% or ≤ 2 a day.
-func formatTarget(p *locales.Printer, m *kpi.Metric) string {
+func formatTarget(p *locales.Printer, m *kpi.Metric) string { return formatLevel(p, m, m.Target) }
+
+// formatLevel shows a level of metric m as its target would be shown.
+func formatLevel(p *locales.Printer, m *kpi.Metric, level float64) string {
 	if m.Op == "" {
 		return p.T("verdict.info", nil)
 	}
 	op := map[kpi.Op]string{kpi.AtLeast: "≥", kpi.AtMost: "≤", kpi.Above: ">", kpi.Below: "<"}[m.Op]
-	target := op + " " + formatValue(p, m.Unit, m.Target)
+	target := op + " " + formatValue(p, m.Unit, level)
 	if m.PerDay {
 		target = p.T("reply.per_day", map[string]any{"Target": target})
 	}

@@ -60,3 +60,9 @@ func FormatValue(p *locales.Printer, u kpi.Unit, v float64) string { return form
 
 // FormatTarget shows a metric's target as the bot's replies do: ≥ 98.0%.
 func FormatTarget(p *locales.Printer, m *kpi.Metric) string { return formatTarget(p, m) }
+
+// FormatLevel shows another level of metric m the way its target is shown
+// (a rule's own target, or its clear level): "≤ 3.0%", "≤ 2 a day".
+func FormatLevel(p *locales.Printer, m *kpi.Metric, level float64) string {
+	return formatLevel(p, m, level)
+}

@@ -41,6 +41,10 @@ const (
 	ActionAck     Action = "ack"
 	ActionSnooze  Action = "snooze"
 	ActionResolve Action = "resolve"
+	// The alert rules: the list of those in force, and a change of one
+	// from chat (Command.Rule, Command.RuleReset).
+	ActionRules Action = "rules"
+	ActionRule  Action = "rule"
 )
 
 // onAlert tells whether an action is done to one alert, which the line
@@ -110,6 +114,11 @@ type Command struct {
 	AlertID int64
 	// Snooze is how long snooze quiets the alert.
 	Snooze Snooze
+	// Rule is the change rule makes: the rule's metric and shop ("": every
+	// shop) and the settings the line sets. RuleReset asks instead to undo
+	// the changes made from chat, back to the default and the config file.
+	Rule      kpi.RuleOverride
+	RuleReset bool
 	// Shops and Platforms are what bind gives the channel to see.
 	Shops     []string
 	Platforms []kpi.Platform
@@ -209,6 +218,11 @@ type Parser struct {
 	byLen    map[int][]int     // indexes into phrases by rune count, for typo search
 	phrases  []phrase
 	patterns []pattern
+	// ruleWords are the settings of a rule change and the other words
+	// only a rule line reads (rules.go); rulesNames are the rules
+	// command's phrases, which a rule line has.
+	ruleWords  []ruleWord
+	rulesNames []string
 }
 
 // Built-in numeric forms, the same in every language.
@@ -276,8 +290,15 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokRole, value: strings.ReplaceAll(strings.TrimPrefix(id, "role_"), "_", "-")}}
 		case id == "help" || id == "list" || id == "status" || id == "lang" || id == "bind" || id == "bind_code" ||
 			id == "digest" || id == "weekly" || id == "monthly" ||
-			id == "alerts" || id == "ack" || id == "snooze" || id == "resolve":
+			id == "alerts" || id == "ack" || id == "snooze" || id == "resolve" || id == "rules":
 			ph = phrase{tok: token{kind: tokCommand, value: id}}
+		case strings.HasPrefix(id, "rule_"):
+			// Only a rule line reads them: elsewhere "关闭" resolves an
+			// alert and "on" is an ignored word.
+			if err := p.addRuleWords(strings.TrimPrefix(id, "rule_"), words); err != nil {
+				return nil, err
+			}
+			continue
 		default:
 			return nil, fmt.Errorf("bot: vocabulary: unknown word id %q", id)
 		}
@@ -300,6 +321,9 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 	for _, ph := range p.phrases {
 		r, _ := utf8.DecodeRuneInString(ph.text)
 		p.byRune[r] = append(p.byRune[r], ph)
+		if ph.tok.kind == tokCommand && Action(ph.tok.value) == ActionRules {
+			p.rulesNames = append(p.rulesNames, ph.text)
+		}
 	}
 	for kind, templates := range v.Patterns {
 		for _, t := range templates {
@@ -471,8 +495,9 @@ var mentionRE = regexp.MustCompile(`^(?:<@[a-z0-9]+(?:\|[^>]*)?>|@\S+)\s*`)
 // any order; help, list, status, lang, bind and bind_code, which may name
 // the daily digest's time (08:30); alerts, and ack, snooze or resolve with
 // an alert's number (12, #12, ＃１２), snooze with how long (2h, tomorrow,
-// until resolved, 18:00; DefaultSnooze if none). Errors are *kpi.Error with
-// a locale key; what it guessed or ignored comes back as Notes.
+// until resolved, 18:00; DefaultSnooze if none); rules, and rule with a
+// metric and its settings (see rules.go). Errors are *kpi.Error with a
+// locale key; what it guessed or ignored comes back as Notes.
 func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
 	cmd, err := p.parse(text, shops, now)
 	if err == nil && cmd.Action == ActionSnooze && cmd.Snooze == (Snooze{}) {
@@ -482,7 +507,8 @@ func (p *Parser) Parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 }
 
 func (p *Parser) parse(text string, shops []kpi.Shop, now time.Time) (Command, error) {
-	s := Normalize(text)
+	full := Normalize(text)
+	s := full
 	for {
 		loc := mentionRE.FindStringIndex(s)
 		if loc == nil {
@@ -500,6 +526,11 @@ func (p *Parser) parse(text string, shops []kpi.Shop, now time.Time) (Command, e
 	names := make([]shopName, 0, 2*len(shops))
 	for _, sh := range shops {
 		names = append(names, shopName{Normalize(sh.ID), sh.ID}, shopName{Normalize(sh.Name), sh.ID})
+	}
+	// A rule line has a grammar of its own, and a runbook that is read as
+	// typed: it is read before anything is cut out of it.
+	if p.isRuleLine(s, names, now) {
+		return p.readRule(text, full, s, shops, names, now)
 	}
 	// "bind hq zh 08:30": the time is cut out first, so that its digits are
 	// not read as words; it is the digest's time of a bind or a bind_code,
@@ -916,8 +947,10 @@ func interpret(toks []token, code string) (Command, error) {
 	switch cmd.Action {
 	case ActionAck, ActionSnooze, ActionResolve:
 		return alertCommand(cmd, numbers, choices, periods)
-	case ActionAlerts:
-		// "/kpi alerts rakuten", "返品率のアラート": the list, narrowed.
+	case ActionAlerts, ActionRules:
+		// "/kpi alerts rakuten", "返品率のアラート": the list, narrowed. A
+		// rules line is read by readRule; this one had the word mistyped
+		// ("rulse").
 		if len(metrics) > 1 {
 			return Command{}, kpi.Errorf(kpi.Invalid, "error.two_metrics", map[string]any{"A": metricID(metrics[0].value), "B": metricID(metrics[1].value)}, nil)
 		}
@@ -938,6 +971,9 @@ func interpret(toks []token, code string) (Command, error) {
 	case ActionHelp:
 		if cmd.Topic == "" && len(metrics) > 0 {
 			cmd.Topic = metrics[0].value
+		}
+		if cmd.Topic == string(ActionRules) {
+			cmd.Topic = string(ActionAlerts) // the rules are explained with the alerts
 		}
 		return cmd, nil
 	case ActionList:

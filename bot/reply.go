@@ -17,6 +17,7 @@ type Reply struct {
 	RowsTitle string       // the breakdown's heading
 	Sections  []Section    // a report's parts after the rows: a digest's shops
 	Buttons   []Button     // what the reader can do about it
+	Mentions  []string     // Slack member ids to mention (an escalation); other platforms leave them out
 	Context   string       // the window and the sample size
 	Notes     []string     // remarks: what was corrected or ignored
 	Text      string       // free text: help, lists, error messages

@@ -2,6 +2,9 @@ package kpi
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,7 +44,8 @@ type Alert struct {
 	Opened, Updated, Resolved time.Time
 	SnoozedUntil              time.Time // zero while snoozed: until resolved
 	AckedBy                   string    // who acknowledged, snoozed or resolved it last ("slack:T1:U2")
-	Escalations               int       // times it was re-sent or escalated unacknowledged
+	Escalations               int       // times it was re-sent unacknowledged
+	Paged                     time.Time // when it was escalated to the managers; zero: not (yet)
 
 	Value, Target float64 // at the last evaluation
 	Sample        int64
@@ -93,6 +97,63 @@ type AlertStore interface {
 	SaveStreak(ctx context.Context, s AlertStreak) error
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, target string) ([]AuditEntry, error)
+	// RuleOverrides lists the rule changes made from chat, by metric then
+	// shop.
+	RuleOverrides(ctx context.Context) ([]RuleOverride, error)
+	// SaveRuleOverride replaces the override of (o.Metric, o.Shop) and
+	// writes the audit entry with it, in one transaction.
+	SaveRuleOverride(ctx context.Context, o RuleOverride, e AuditEntry) error
+	// DeleteRuleOverride removes the override of (metric, shop), writing
+	// the audit entry with it; false if there was none (and no entry is
+	// written).
+	DeleteRuleOverride(ctx context.Context, metric, shop string, e AuditEntry) (bool, error)
+}
+
+// RuleOverride changes the alert rule of a metric for one shop or, with
+// Shop "", for every shop: each field set replaces the rule's, the nil
+// ones keep it. Rates are fractions (0.03 for 3%).
+type RuleOverride struct {
+	Metric      string   `json:"metric"`
+	Shop        string   `json:"shop,omitempty"`
+	Severity    Severity `json:"severity,omitempty"`
+	Target      *float64 `json:"target,omitempty"`      // the alert fires beyond it
+	Clear       *float64 `json:"clear,omitempty"`       // the episode resolves back within it
+	Consecutive *int     `json:"consecutive,omitempty"` // evaluations in a row
+	MinSample   *int64   `json:"min_sample,omitempty"`
+	Runbook     *string  `json:"runbook,omitempty"` // what to do, shown as it is
+	Disabled    *bool    `json:"disabled,omitempty"`
+
+	Updated time.Time `json:"-"` // when it was last changed from chat
+	By      string    `json:"-"` // who changed it: an AuditEntry.Actor
+}
+
+// String lists the fields the override sets, as the audit log keeps them:
+// "target=0.03 clear=0.025 consecutive=2".
+func (o RuleOverride) String() string {
+	var parts []string
+	add := func(name string, v any) { parts = append(parts, fmt.Sprintf("%s=%v", name, v)) }
+	if o.Severity != "" {
+		add("severity", o.Severity)
+	}
+	if o.Target != nil {
+		add("target", *o.Target)
+	}
+	if o.Clear != nil {
+		add("clear", *o.Clear)
+	}
+	if o.Consecutive != nil {
+		add("consecutive", *o.Consecutive)
+	}
+	if o.MinSample != nil {
+		add("min_sample", *o.MinSample)
+	}
+	if o.Runbook != nil {
+		add("runbook", strconv.Quote(*o.Runbook))
+	}
+	if o.Disabled != nil {
+		add("disabled", *o.Disabled)
+	}
+	return strings.Join(parts, " ")
 }
 
 // AlertSource is what alert evaluation reads besides the facts: the

@@ -60,9 +60,20 @@ type Config struct {
 	Now      func() time.Time // nil: time.Now
 	Log      *slog.Logger     // nil: no logs
 	Rules    []Rule           // nil: DefaultRules()
+	// Overrides change the rules, from the config file; the store's
+	// overrides, made from chat, go on top of them.
+	Overrides []kpi.RuleOverride
+	// Routes send the alerts of some metrics or shops elsewhere than the
+	// default routing (Routes): the first that matches an alert decides.
+	Routes []Route
 	// ResendAfter is how long a critical alert may stay unacknowledged
 	// before it is sent again; 0: 30 minutes.
 	ResendAfter time.Duration
+	// Managers are who a critical alert is escalated to when it is still
+	// unacknowledged EscalateAfter after it opened: mentioned in the Slack
+	// channels that got it, pushed to in LINE. EscalateAfter 0: 1 hour.
+	Managers      []Contact
+	EscalateAfter time.Duration
 	// SyncEvery is how often the shops' data is pulled: a shop whose last
 	// write is older than three of them raises a Freshness alert. 0: no
 	// freshness alerts.
@@ -75,12 +86,13 @@ type Config struct {
 // Manager evaluates the rules and keeps the alert episodes. Its methods
 // run one at a time.
 type Manager struct {
-	c     Config
-	rules ruleBook
-	now   func() time.Time
-	log   *slog.Logger
+	c    Config
+	base ruleBook // the default rules with the config file's overrides
+	now  func() time.Time
+	log  *slog.Logger
 
-	mu sync.Mutex
+	mu    sync.Mutex
+	rules ruleBook // base with the store's overrides, as refresh last read them
 }
 
 // The chat commands (/kpi alerts, ack, snooze, resolve) work with a Manager.
@@ -101,9 +113,23 @@ func New(c Config) (*Manager, error) {
 	if c.Rules == nil {
 		c.Rules = DefaultRules()
 	}
-	rules, err := newRuleBook(c.Rules)
+	defaults, err := newRuleBook(c.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
+	}
+	base, err := defaults.withOverrides(c.Overrides, nil)
+	if err != nil {
+		return nil, fmt.Errorf("alert: %w", err)
+	}
+	for i, r := range c.Routes {
+		if err := r.Check(); err != nil {
+			return nil, fmt.Errorf("alert: route %d: %w", i+1, err)
+		}
+	}
+	for i, p := range c.Managers {
+		if err := p.Check(); err != nil {
+			return nil, fmt.Errorf("alert: manager %d (%s): %w", i+1, p.Name, err)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -112,14 +138,30 @@ func New(c Config) (*Manager, error) {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	c.ResendAfter = cmp.Or(c.ResendAfter, 30*time.Minute)
+	c.EscalateAfter = cmp.Or(c.EscalateAfter, time.Hour)
 	if c.Open == 0 && c.Close == 0 {
 		c.Open, c.Close = kpi.DefaultHours.Open, kpi.DefaultHours.Close
 	}
-	if c.ResendAfter < 0 || c.SyncEvery < 0 || c.Open < 0 || c.Close <= c.Open || c.Close > 24*time.Hour {
+	if c.ResendAfter < 0 || c.EscalateAfter < 0 || c.SyncEvery < 0 || c.Open < 0 || c.Close <= c.Open || c.Close > 24*time.Hour {
 		return nil, fmt.Errorf("alert: ResendAfter %v, SyncEvery %v, hours %v–%v: want positive durations and hours within a day",
 			c.ResendAfter, c.SyncEvery, c.Open, c.Close)
 	}
-	return &Manager{c: c, rules: rules, now: c.Now, log: c.Log.With("component", "alert")}, nil
+	return &Manager{c: c, base: base, rules: base, now: c.Now, log: c.Log.With("component", "alert")}, nil
+}
+
+// refresh reads the rule changes made from chat and puts them on top of
+// the base rules. The caller holds m.mu.
+func (m *Manager) refresh(ctx context.Context) error {
+	chat, err := m.c.Store.RuleOverrides(ctx)
+	if err != nil {
+		return fmt.Errorf("alert: rules: %w", err)
+	}
+	book, err := m.base.withOverrides(nil, chat)
+	if err != nil {
+		return fmt.Errorf("alert: rules: %w", err)
+	}
+	m.rules = book
+	return nil
 }
 
 // outcome is how one evaluation of a rule for a shop came out.
@@ -153,6 +195,9 @@ func (m *Manager) Evaluate(ctx context.Context) (Report, error) {
 	defer m.mu.Unlock()
 	now := m.now()
 	var rep Report
+	if err := m.refresh(ctx); err != nil {
+		return rep, err
+	}
 	shops, err := m.c.Shops.Shops(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("alert: evaluate: %w", err)
@@ -173,7 +218,7 @@ func (m *Manager) Evaluate(ctx context.Context) (Report, error) {
 		known[s.ID] = true
 	}
 	for _, a := range active {
-		if _, ok := m.rules.rule(a.Metric, a.Shop); ok && known[a.Shop] && (a.Metric != Freshness || m.c.SyncEvery > 0) {
+		if r, ok := m.rules.rule(a.Metric, a.Shop); ok && known[a.Shop] && (a.Metric != Freshness || r.freshLimit(m.c.SyncEvery) > 0) {
 			continue
 		}
 		if err := m.resolve(ctx, &a, now); err != nil {
@@ -267,11 +312,11 @@ func judge(r Rule, m *kpi.Metric, shop string, v kpi.Value) reading {
 	if m.PerDay {
 		x = v.Secondary
 	}
-	rd := reading{rule: r, shop: shop, level: x, target: m.Target, sample: v.Sample}
+	rd := reading{rule: r, shop: shop, level: x, target: r.target(m), sample: v.Sample}
 	switch {
 	case !v.Defined() || math.IsNaN(x) || v.Sample < cmp.Or(r.MinSample, m.MinSample):
 		rd.outcome = unknown
-	case !m.Op.Holds(x, m.Target):
+	case !m.Op.Holds(x, rd.target):
 		rd.outcome = breach
 	case m.Op.Holds(x, r.clear(m)):
 		rd.outcome = clear
@@ -282,18 +327,16 @@ func judge(r Rule, m *kpi.Metric, shop string, v kpi.Value) reading {
 }
 
 // readFreshness evaluates the Freshness rule: a shop whose records were
-// last written more than three sync intervals ago breaches it; a shop
-// never written is not judged.
+// last written longer ago than the rule's limit (by default three sync
+// intervals) breaches it; a shop never written is not judged, nor one
+// whose rule has no limit (no target, and no syncs on a schedule).
 func (m *Manager) readFreshness(ctx context.Context, shops []kpi.Shop, now time.Time) ([]reading, error) {
-	if m.c.SyncEvery <= 0 {
-		return nil, nil
-	}
-	limit := 3 * m.c.SyncEvery
 	var out []reading
 	var errs []error
 	for _, s := range shops {
 		r, ok := m.rules.rule(Freshness, s.ID)
-		if !ok {
+		limit := r.freshLimit(m.c.SyncEvery)
+		if !ok || limit <= 0 {
 			continue
 		}
 		at, ok, err := m.c.Source.LastWrite(ctx, s.ID)
@@ -452,7 +495,7 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 		for _, ch := range chans {
 			var sel []item
 			for _, it := range items {
-				if Routes(ch, it.a.Metric, it.a.Shop) {
+				if m.routes(ch, it.a.Metric, it.a.Shop) {
 					sel = append(sel, it)
 				}
 			}
@@ -519,7 +562,7 @@ func (m *Manager) broadcast(ctx context.Context, a kpi.Alert, event string, rele
 	}
 	var sent []string
 	for _, ch := range chans {
-		if !Routes(ch, a.Metric, a.Shop) {
+		if !m.routes(ch, a.Metric, a.Shop) {
 			continue
 		}
 		key := fmt.Sprintf("alert:%d:%s:%s:%s", a.ID, event, ch.Platform, ch.ID)
@@ -545,8 +588,9 @@ func (m *Manager) resolve(ctx context.Context, a *kpi.Alert, now time.Time) erro
 
 // Escalate sends again each critical episode that is open — not
 // acknowledged, not snoozed (a snooze that has ended counts as open) — and
-// that the channels last heard of ResendAfter ago or longer. It returns
-// the episodes sent again.
+// that the channels last heard of ResendAfter ago or longer; one still open
+// EscalateAfter after it opened is escalated to the managers instead, once.
+// It returns the episodes sent again or escalated.
 func (m *Manager) Escalate(ctx context.Context) ([]kpi.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -559,6 +603,15 @@ func (m *Manager) Escalate(ctx context.Context) ([]kpi.Alert, error) {
 	var errs []error
 	for _, a := range active {
 		woke := m.wake(&a, now)
+		if m.pageDue(a, now) {
+			if err := m.page(ctx, &a, now); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", a.Key, err))
+				continue
+			}
+			m.log.Info("alert: escalated to the managers", "id", a.ID, "key", a.Key)
+			out = append(out, a)
+			continue
+		}
 		if a.Severity != kpi.SeverityCritical || a.State != kpi.AlertOpen || a.Notified.IsZero() || now.Sub(a.Notified) < m.c.ResendAfter {
 			if woke {
 				if err := m.c.Store.SaveAlert(ctx, &a); err != nil {
@@ -590,6 +643,77 @@ func (m *Manager) resend(ctx context.Context, a *kpi.Alert, now time.Time) error
 		return err
 	}
 	a.Escalations, a.Notified = n, now
+	a.Channels = union(a.Channels, sent)
+	return m.c.Store.SaveAlert(ctx, a)
+}
+
+// pageDue reports whether episode a is to be escalated to the managers
+// now: critical, open, announced, EscalateAfter old, not escalated yet,
+// and some manager covers its shop.
+func (m *Manager) pageDue(a kpi.Alert, now time.Time) bool {
+	return a.Severity == kpi.SeverityCritical && a.State == kpi.AlertOpen && !a.Notified.IsZero() && a.Paged.IsZero() &&
+		now.Sub(a.Opened) >= m.c.EscalateAfter && len(m.managers(a.Shop)) > 0
+}
+
+// managers lists the managers who hear of the alerts of shop.
+func (m *Manager) managers(shop string) []Contact {
+	var out []Contact
+	for _, c := range m.c.Managers {
+		if c.covers(shop) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// page escalates episode a to the managers: a message mentioning them in
+// every Slack channel that got the episode, and a push to each one's LINE.
+// Their LINE chats join the episode's channels: they hear how it ends.
+func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
+	chans, names, err := m.audience(ctx)
+	if err != nil {
+		return err
+	}
+	contacts := m.managers(a.Shop)
+	var who, slackIDs []string
+	for _, c := range contacts {
+		who = append(who, c.Name)
+		if c.Slack != "" {
+			slackIDs = append(slackIDs, c.Slack)
+		}
+	}
+	it := m.item(ctx, *a, now, false)
+	render := func(p *locales.Printer) bot.Reply {
+		return pageReply(p, names.of(a.Shop), it, strings.Join(who, ", "), now)
+	}
+	if len(slackIDs) > 0 {
+		for _, ch := range chans {
+			if ch.Platform != "slack" || !slices.Contains(a.Channels, channelID(ch)) {
+				continue
+			}
+			key := fmt.Sprintf("alert:%d:page:%s:%s", a.ID, ch.Platform, ch.ID)
+			withMentions := func(p *locales.Printer) bot.Reply {
+				rep := render(p)
+				rep.Mentions = slackIDs
+				return rep
+			}
+			if err := m.send(ctx, key, ch, withMentions, now, now); err != nil {
+				return err
+			}
+		}
+	}
+	var sent []string
+	for _, c := range contacts {
+		if c.LINE == "" {
+			continue
+		}
+		ch := c.channel()
+		if err := m.send(ctx, fmt.Sprintf("alert:%d:page:line:%s", a.ID, c.LINE), ch, render, now, now); err != nil {
+			return err
+		}
+		sent = append(sent, channelID(ch))
+	}
+	a.Paged, a.Notified = now, now
 	a.Channels = union(a.Channels, sent)
 	return m.c.Store.SaveAlert(ctx, a)
 }
@@ -730,11 +854,18 @@ func (m *Manager) Active(ctx context.Context, allowed []string) ([]kpi.Alert, er
 	return out, nil
 }
 
-// audience lists the bound channels and names the shops.
+// audience lists the bound channels and the managers' LINE chats (which
+// no route names: they hear of the episodes escalated to them), and names
+// the shops.
 func (m *Manager) audience(ctx context.Context) ([]kpi.ChatChannel, shopNameMap, error) {
 	chans, err := m.c.Channels.ChatChannelList(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, c := range m.c.Managers {
+		if ch := c.channel(); c.LINE != "" && !slices.ContainsFunc(chans, func(b kpi.ChatChannel) bool { return channelID(b) == channelID(ch) }) {
+			chans = append(chans, ch)
+		}
 	}
 	shops, err := m.c.Shops.Shops(ctx)
 	if err != nil {

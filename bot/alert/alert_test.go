@@ -344,7 +344,7 @@ func TestHysteresis(t *testing.T) {
 	}
 	def := DefaultRules()
 	i := slices.IndexFunc(def, func(r Rule) bool { return r.Metric == "ship_24h_rate" })
-	if r := def[i]; r.Consecutive != 2 || r.ClearLevel != 0.985 || r.Severity != kpi.SeverityCritical {
+	if r := def[i]; r.Consecutive != 2 || r.Clear == nil || *r.Clear != 0.985 || r.Severity != kpi.SeverityCritical {
 		t.Fatalf("the default ship_24h_rate rule: %+v", r)
 	}
 	// Breaches at 0.979 0.978 (not in a row: 0.981 between), then 0.978,

@@ -167,7 +167,7 @@ func target(p *locales.Printer, it item) string {
 	if it.metric == nil {
 		return p.T("alert.age_limit", map[string]any{"Age": age(p, it.a.Target)})
 	}
-	return bot.FormatTarget(p, it.metric)
+	return bot.FormatLevel(p, it.metric, it.a.Target)
 }
 
 // age shows hours, in minutes below two hours.
@@ -180,11 +180,11 @@ func age(p *locales.Printer, hours float64) string {
 
 // clearLevel shows the rule's clear level, if it is not the target.
 func clearLevel(p *locales.Printer, it item) (string, bool) {
-	if it.metric == nil || it.rule.ClearLevel == 0 || it.rule.ClearLevel == it.metric.Target {
+	if it.metric == nil || it.rule.clear(it.metric) == it.rule.target(it.metric) {
 		return "", false
 	}
 	op := map[kpi.Op]string{kpi.AtLeast: "≥", kpi.AtMost: "≤", kpi.Above: ">", kpi.Below: "<"}[it.metric.Op]
-	return op + " " + bot.FormatValue(p, it.metric.Unit, it.rule.ClearLevel), true
+	return op + " " + bot.FormatValue(p, it.metric.Unit, it.rule.clear(it.metric)), true
 }
 
 // at shows an instant in JST.
@@ -359,6 +359,16 @@ func resendReply(p *locales.Printer, shop string, it item, n int, now time.Time)
 	}
 	rep.Notes = append(rep.Notes, p.T("alert.actions", map[string]any{"ID": it.a.ID}))
 	rep.Buttons = buttons(p, it.a.ID)
+	return rep
+}
+
+// pageReply escalates a critical alert nobody acknowledged to the
+// managers named who.
+func pageReply(p *locales.Printer, shop string, it item, who string, now time.Time) bot.Reply {
+	rep := resendReply(p, shop, it, 0, now)
+	rep.Title = p.T("alert.title_page", map[string]any{"Severity": severity(p, it.a.Severity), "Shop": shop,
+		"Metric": metricName(p, it), "Minutes": int(now.Sub(it.a.Opened).Minutes())})
+	rep.Notes = slices.Insert(rep.Notes, 0, p.T("alert.paged", map[string]any{"Names": who}))
 	return rep
 }
 

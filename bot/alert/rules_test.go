@@ -53,13 +53,16 @@ func TestRuleChecks(t *testing.T) {
 		rules []Rule
 		want  string
 	}{
-		{"unknown metric", []Rule{{Metric: "nope", Severity: kpi.SeverityWarning}}, "no metric"},
-		{"no target", []Rule{{Metric: "gmv", Severity: kpi.SeverityWarning}}, "no target"},
-		{"no severity", []Rule{{Metric: "return_rate"}}, "severity"},
-		{"clear beyond target", []Rule{{Metric: "return_rate", Severity: kpi.SeverityWarning, ClearLevel: 0.06}}, "clear level"},
-		{"clear beyond a higher target", []Rule{{Metric: "ship_24h_rate", Severity: kpi.SeverityWarning, ClearLevel: 0.97}}, "clear level"},
+		{"unknown metric", []Rule{{Metric: "nope", Severity: kpi.SeverityWarning}}, "alert_rule_metric"},
+		{"no target", []Rule{{Metric: "gmv", Severity: kpi.SeverityWarning}}, "alert_rule_no_target"},
+		{"a rate above 100%", []Rule{{Metric: "return_rate", Severity: kpi.SeverityWarning, Target: Level(1.5)}}, "alert_rule_level"},
+		{"a negative level", []Rule{{Metric: "negative_reviews", Severity: kpi.SeverityWarning, Target: Level(-1)}}, "alert_rule_level"},
+		{"a freshness limit of 0", []Rule{{Metric: Freshness, Severity: kpi.SeverityWarning, Target: Level(0)}}, "alert_rule_level"},
+		{"no severity", []Rule{{Metric: "return_rate"}}, "alert_rule_severity"},
+		{"clear beyond target", []Rule{{Metric: "return_rate", Severity: kpi.SeverityWarning, Clear: Level(0.06)}}, "alert_rule_clear_beyond"},
+		{"clear beyond a higher target", []Rule{{Metric: "ship_24h_rate", Severity: kpi.SeverityWarning, Clear: Level(0.97)}}, "alert_rule_clear_beyond"},
 		{"twice", []Rule{ok, ok}, "second rule"},
-		{"negative", []Rule{{Metric: "return_rate", Severity: kpi.SeverityWarning, Consecutive: -1}}, "negative"},
+		{"negative", []Rule{{Metric: "return_rate", Severity: kpi.SeverityWarning, Consecutive: -1}}, "alert_rule_count"},
 	}
 	for _, tt := range tests {
 		if _, err := newRuleBook(tt.rules); err == nil || !strings.Contains(err.Error(), tt.want) {

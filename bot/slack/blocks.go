@@ -3,6 +3,7 @@ package slack
 
 import (
 	"cmp"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,11 +45,15 @@ const actionPrefix = "kpi:"
 // the command it stands for; the first is the primary one.
 //
 // All text from the reply is escaped (&, <, >) and sent verbatim, so that
-// nothing in it becomes a mention or a link.
+// nothing in it becomes a mention or a link; the reply's Mentions, and
+// nothing else, mention people, in a section under the header.
 func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 	var head, body, tail []piece
 	if h := headerText(r); h != "" {
 		head = append(head, piece{block: slackapi.NewHeaderBlock(plain(h))})
+	}
+	if m := mentions(r.Mentions); m != "" {
+		head = append(head, piece{block: slackapi.NewSectionBlock(mrkdwn(m), nil, nil)})
 	}
 	head = append(head, fieldSections(r.Fields)...)
 
@@ -141,7 +146,25 @@ func actionBlocks(buttons []bot.Button) []slackapi.Block {
 // readers: the reply's one-line summary (the title with its verdict mark and
 // value, or the first line of its text), at most 150 characters, escaped.
 func FallbackText(r bot.Reply) string {
+	if m := mentions(r.Mentions); m != "" && len(m) < fallbackTextLimit/2 {
+		return m + " " + clip(r.Summary(), fallbackTextLimit-len(m)-1)
+	}
 	return clip(r.Summary(), fallbackTextLimit)
+}
+
+// memberID is what a Slack member id looks like.
+var memberID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+// mentions writes Slack mentions of the member ids ("<@U0123> <@U0456>");
+// anything that is not a member id is left out.
+func mentions(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		if memberID.MatchString(id) {
+			out = append(out, "<@"+id+">")
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // piece is a block and the number of lines (rows, lines of text, fields,

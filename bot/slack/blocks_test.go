@@ -584,6 +584,9 @@ func TestFallbackText(t *testing.T) {
 		{"long", bot.Reply{Title: strings.Repeat("あ", 300), Verdict: kpi.VerdictFew}, "⚠️ " + strings.Repeat("あ", 146) + "…"},
 		{"long escaped", bot.Reply{Text: strings.Repeat("&", 100)}, strings.Repeat("&amp;", 29) + "…"},
 		{"empty", bot.Reply{}, ""},
+		{"mentions", bot.Reply{Title: "<升级>", Mentions: []string{"U0123ABCD", "<!channel>", "W42"}}, "<@U0123ABCD> <@W42> &lt;升级&gt;"},
+		{"mentions and a long title", bot.Reply{Title: strings.Repeat("あ", 300), Mentions: []string{"U0123ABCD"}},
+			"<@U0123ABCD> " + strings.Repeat("あ", 136) + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -686,4 +689,35 @@ func TestBlocksButtons(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBlocksMentions: the reply's mentions, and only member ids among
+// them, mention people in a section under the header.
+func TestBlocksMentions(t *testing.T) {
+	blocks := Blocks(bot.Reply{Title: "升级 <@U999>", Mentions: []string{"U0123ABCD", "<!here>", "W42"}, Text: "<!channel>"}, nil)
+	data, err := json.Marshal(blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Type string `json:"type"`
+		Text struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 2 || got[0].Type != "header" || got[1].Type != "section" || got[1].Text.Text != "<@U0123ABCD> <@W42>" {
+		t.Fatalf("blocks = %s; want a header, then a section mentioning U0123ABCD and W42", data)
+	}
+	for _, b := range got[2:] {
+		if b.Text.Type == "mrkdwn" && strings.ContainsAny(b.Text.Text, "<>") {
+			t.Errorf("block %q is not escaped", b.Text.Text)
+		}
+	}
+	if none := Blocks(bot.Reply{Title: "x"}, nil); len(none) != 1 {
+		t.Errorf("a reply without mentions has %d blocks, want the header alone", len(none))
+	}
 }

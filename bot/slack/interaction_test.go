@@ -269,6 +269,14 @@ func (d *alertDesk) Resolve(context.Context, int64, string) (kpi.Alert, error) {
 	return kpi.Alert{}, fmt.Errorf("not in this test")
 }
 
+func (d *alertDesk) Rules(context.Context, []string) ([]bot.RuleView, error) {
+	return nil, fmt.Errorf("not in this test")
+}
+
+func (d *alertDesk) ChangeRule(context.Context, kpi.RuleOverride, bool, string) (bot.RuleView, error) {
+	return bot.RuleView{}, fmt.Errorf("not in this test")
+}
+
 // TestButtonClickWithTheBot clicks Acknowledge under an alert through the
 // real bot: the alert is acknowledged by the clicker, and the message says
 // so in place of its buttons; a click on an alert the desk does not know

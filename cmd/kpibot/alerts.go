@@ -27,6 +27,7 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
 	langFlag := fs.String("lang", "", "the language of the list: zh, ja, en or zh+ja; the terminal's if empty")
 	print := fs.Bool("print", false, "evaluate on a copy and print, sending and recording nothing")
+	configFile := fs.String("config", "", "config file; KPIBOT_CONFIG if empty")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
@@ -48,10 +49,14 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		lang = l
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if *print {
-		return previewAlerts(ctx, e, text, p, log, *dbPath, lang)
+	settings, ok := readConfig(e, p, *configFile)
+	if !ok {
+		return 2
 	}
-	store, b, alerts, err := openBot(ctx, e, text, *dbPath, log)
+	if *print {
+		return previewAlerts(ctx, e, text, p, log, *dbPath, settings, lang)
+	}
+	store, b, alerts, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -80,7 +85,7 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 // previewAlerts evaluates the rules on a copy of the database and prints
 // the messages that would go out and the alerts that would be open, so that
 // nothing is sent or recorded.
-func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, log *slog.Logger, dbPath string, lang locales.Lang) int {
+func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, log *slog.Logger, dbPath string, settings alertSettings, lang locales.Lang) int {
 	dir, err := os.MkdirTemp("", "kpibot-alerts")
 	if err != nil {
 		return fail(e.stderr, p, log, err)
@@ -96,7 +101,7 @@ func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
-	preview, b, alerts, err := openBot(ctx, e, text, copyPath, log)
+	preview, b, alerts, err := openBot(ctx, e, text, copyPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

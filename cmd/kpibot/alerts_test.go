@@ -114,6 +114,10 @@ func (d listDesk) Snooze(context.Context, int64, string, time.Time) (kpi.Alert, 
 	return kpi.Alert{}, nil
 }
 func (d listDesk) Resolve(context.Context, int64, string) (kpi.Alert, error) { return kpi.Alert{}, nil }
+func (d listDesk) Rules(context.Context, []string) ([]bot.RuleView, error)   { return nil, nil }
+func (d listDesk) ChangeRule(context.Context, kpi.RuleOverride, bool, string) (bot.RuleView, error) {
+	return bot.RuleView{}, nil
+}
 
 // The list kpibot alerts prints, once an engine is wired.
 func TestAlertsGolden(t *testing.T) {
@@ -136,7 +140,7 @@ func TestAlertsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := text.Printer(locales.English)
-			store, b, _, err := openBot(context.Background(), e, text, seeded, log)
+			store, b, _, err := openBot(context.Background(), e, text, seeded, alertSettings{}, log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -64,7 +64,11 @@ func digestCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, b, _, err := openBot(ctx, e, text, *dbPath, log)
+	settings, ok := readConfig(e, p, "")
+	if !ok {
+		return 2
+	}
+	store, b, _, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

@@ -108,7 +108,11 @@ func run(ctx context.Context, e env) int {
 		return 2
 	}
 
-	store, b, alerts, err := openBot(ctx, e, text, *dbPath, log)
+	settings, ok := readConfig(e, p, "")
+	if !ok {
+		return 2
+	}
+	store, b, alerts, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -156,7 +160,7 @@ func run(ctx context.Context, e env) int {
 // stop the ship clock. Every command opens the store the same way, or each
 // would throw away the daily rollups the other built. The alert engine
 // answers the bot's alert commands.
-func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
+func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, settings alertSettings, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
 	store, err := openStore(ctx, e, dbPath)
 	if err != nil {
 		return nil, nil, nil, err
@@ -167,7 +171,7 @@ func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, l
 		return nil, nil, nil, err
 	}
 	b.SetCalendar(calendar.Default())
-	alerts, err := newAlerts(e, store, text, log)
+	alerts, err := newAlerts(e, store, text, settings, log)
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err

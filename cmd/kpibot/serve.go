@@ -100,7 +100,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")
-	configFile := fs.String("config", "", "config file (not supported yet)")
+	configFile := fs.String("config", "", "config file; KPIBOT_CONFIG if empty")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
@@ -112,13 +112,8 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if fs.NArg() > 0 {
 		return usage(p.T("cli.serve_no_args", map[string]any{"Args": strings.Join(fs.Args(), " ")}))
 	}
-	// A config file would be silently ignored: refuse it until it is read.
-	if *configFile != "" {
-		fmt.Fprintln(e.stderr, p.T("cli.config_unsupported", map[string]any{"Source": "--config", "Path": *configFile}))
-		return 2
-	}
-	if c := e.getenv("KPIBOT_CONFIG"); c != "" {
-		fmt.Fprintln(e.stderr, p.T("cli.config_unsupported", map[string]any{"Source": "KPIBOT_CONFIG", "Path": c}))
+	settings, ok := readConfig(e, p, *configFile)
+	if !ok {
 		return 2
 	}
 	sl := readSlackEnv(e.getenv)
@@ -141,7 +136,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 
 	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, b, alerts, err := openBot(ctx, e, text, *dbPath, log)
+	store, b, alerts, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -188,11 +183,10 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		})
 		lh.Register(mux)
 	}
-	// The alerts are evaluated and escalated every few minutes; their
-	// messages go out through the same outbox as the reports.
-	evaluate := schedule.Sync{Name: "alerts", Every: alertsEvery, Run: alerts.Tick}
+	// The alerts are evaluated and escalated every few minutes and after
+	// each sync; their messages go out through the same outbox as the reports.
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
-		Syncs: []schedule.Sync{evaluate}})
+		Evaluate: alerts.Tick, EvaluateEvery: alertsEvery})
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

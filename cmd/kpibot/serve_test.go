@@ -373,6 +373,10 @@ func TestServeSocketModeRefused(t *testing.T) {
 
 func TestServeRefusesWhatItCannotDo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "serve.db")
+	badConfig := filepath.Join(t.TempDir(), "kpibot.yaml")
+	if err := os.WriteFile(badConfig, []byte("alerts:\n  rules:\n    - metric: return_rate\n      threshold: 3\n  resend_after: soon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := map[string]string{"KPIBOT_ADDR": "127.0.0.1:0", "KPIBOT_DB": db}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -391,9 +395,10 @@ func TestServeRefusesWhatItCannotDo(t *testing.T) {
 		code int
 		want string
 	}{
-		{"config flag", base, []string{"--config", "kpibot.yaml"}, 2, "Config files are not supported yet (--config kpibot.yaml)"},
-		{"config flag in Japanese", with("LANG", "ja_JP.UTF-8"), []string{"--config", "kpibot.yaml"}, 2, "設定ファイルにはまだ対応していません"},
-		{"config variable", with("KPIBOT_CONFIG", "/etc/kpibot.yaml"), nil, 2, "Config files are not supported yet (KPIBOT_CONFIG /etc/kpibot.yaml)"},
+		{"config file missing", base, []string{"--config", "nowhere.yaml"}, 2, "The config file nowhere.yaml cannot be used:\nopen nowhere.yaml: no such file"},
+		{"config file missing, in Japanese", with("LANG", "ja_JP.UTF-8"), []string{"--config", "nowhere.yaml"}, 2, "設定ファイル nowhere.yaml を使えません"},
+		{"bad config file", with("KPIBOT_CONFIG", badConfig), nil, 2,
+			"alerts.resend_after: \"soon\" is not a positive duration (30m, 1h)\nalerts.rules[0].threshold: \"3\": this metric is a rate, write it with % (3%)"},
 		{"bot token alone", with("SLACK_BOT_TOKEN", testBotToken), nil, 2, "not set: SLACK_SIGNING_SECRET."},
 		{"signing secret alone", with("SLACK_SIGNING_SECRET", testSigningSecret), nil, 2, "not set: SLACK_BOT_TOKEN."},
 		{"app token alone", with("SLACK_APP_TOKEN", testAppToken), nil, 2, "not set: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN."},

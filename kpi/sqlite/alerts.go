@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,22 +20,22 @@ var (
 
 // alertColumns are the columns scanAlert reads, in its order.
 const alertColumns = `id, key, metric, shop, severity, state, opened_at, updated_at, resolved_at, snoozed_until,
-	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates`
+	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at`
 
 // scanAlert reads a row of alertColumns.
 func scanAlert(row interface{ Scan(...any) error }) (kpi.Alert, error) {
 	var a kpi.Alert
 	var severity, state, channels string
-	var opened, updated, resolved, snoozed, notified int64
+	var opened, updated, resolved, snoozed, notified, paged int64
 	var value, notifiedValue sql.NullFloat64
 	err := row.Scan(&a.ID, &a.Key, &a.Metric, &a.Shop, &severity, &state, &opened, &updated, &resolved, &snoozed,
-		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates)
+		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates, &paged)
 	if err != nil {
 		return kpi.Alert{}, err
 	}
 	a.Severity, a.State = kpi.Severity(severity), kpi.AlertState(state)
 	a.Opened, a.Updated, a.Resolved = unixTime(opened), unixTime(updated), unixTime(resolved)
-	a.SnoozedUntil, a.Notified = unixTime(snoozed), unixTime(notified)
+	a.SnoozedUntil, a.Notified, a.Paged = unixTime(snoozed), unixTime(notified), unixTime(paged)
 	a.Value, a.NotifiedValue = nullNaN(value), nullNaN(notifiedValue)
 	if channels != "" {
 		a.Channels = strings.Split(channels, ",")
@@ -133,11 +134,11 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	vals := []any{a.Key, a.Metric, a.Shop, string(a.Severity), string(a.State), unixOrZero(a.Opened), unixOrZero(a.Updated),
 		unixOrZero(a.Resolved), unixOrZero(a.SnoozedUntil), a.AckedBy, a.Escalations, nanNull(a.Value), a.Target, a.Sample,
-		strings.Join(a.Channels, ","), unixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates}
+		strings.Join(a.Channels, ","), unixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates, unixOrZero(a.Paged)}
 	if a.ID == 0 {
 		res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
-			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
+			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
 		if err != nil {
 			return fmt.Errorf("sqlite: save new alert %s: %w", a.Key, err)
 		}
@@ -150,7 +151,7 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET key = ?, metric = ?, shop = ?, severity = ?, state = ?, opened_at = ?,
 		updated_at = ?, resolved_at = ?, snoozed_until = ?, acked_by = ?, escalations = ?, value = ?, target = ?, sample = ?,
-		channels = ?, notified_at = ?, notified_value = ?, updates = ? WHERE id = ?`, append(vals, a.ID)...)
+		channels = ?, notified_at = ?, notified_value = ?, updates = ?, paged_at = ? WHERE id = ?`, append(vals, a.ID)...)
 	return outboxUpdated(res, err, fmt.Sprintf("save alert %d", a.ID), "no such alert")
 }
 
@@ -178,12 +179,20 @@ func (s *Store) SaveStreak(ctx context.Context, st kpi.AlertStreak) error {
 
 // Audit appends e to the audit log; times are kept to the second.
 func (s *Store) Audit(ctx context.Context, e kpi.AuditEntry) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-		e.At.Unix(), e.Actor, e.Action, e.Target, e.Detail)
-	if err != nil {
+	if err := audit(ctx, s.db, e); err != nil {
 		return fmt.Errorf("sqlite: audit %s %s: %w", e.Action, e.Target, err)
 	}
 	return nil
+}
+
+// audit writes an audit entry through x: the database, or a connection in
+// a transaction.
+func audit(ctx context.Context, x interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, e kpi.AuditEntry) error {
+	_, err := x.ExecContext(ctx, "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+		e.At.Unix(), e.Actor, e.Action, e.Target, e.Detail)
+	return err
 }
 
 // AuditLog returns the entries about target, in the order they were made.
@@ -262,4 +271,75 @@ func (w *writer) recordWrites(ctx context.Context, shops []string, at time.Time)
 		}
 	}
 	return nil
+}
+
+// RuleOverrides lists the rule changes made from chat, by metric then shop.
+func (s *Store) RuleOverrides(ctx context.Context) ([]kpi.RuleOverride, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT spec, updated_at, updated_by FROM alert_rules ORDER BY metric, shop")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read rule overrides: %w", err)
+	}
+	defer rows.Close()
+	var out []kpi.RuleOverride
+	for rows.Next() {
+		var spec string
+		var at int64
+		var o kpi.RuleOverride
+		if err := rows.Scan(&spec, &at, &o.By); err != nil {
+			return nil, fmt.Errorf("sqlite: read rule overrides: %w", err)
+		}
+		if err := json.Unmarshal([]byte(spec), &o); err != nil {
+			return nil, fmt.Errorf("sqlite: read rule overrides: %w", err)
+		}
+		o.Updated = time.Unix(at, 0).UTC()
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read rule overrides: %w", err)
+	}
+	return out, nil
+}
+
+// SaveRuleOverride replaces the override of (o.Metric, o.Shop) and writes
+// the audit entry e with it, in one transaction. o.Updated and o.By are
+// e's time and actor.
+func (s *Store) SaveRuleOverride(ctx context.Context, o kpi.RuleOverride, e kpi.AuditEntry) error {
+	spec, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("sqlite: save rule override %s:%s: %w", o.Metric, o.Shop, err)
+	}
+	err = s.writeTx(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, `INSERT INTO alert_rules (metric, shop, spec, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (metric, shop) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			o.Metric, o.Shop, string(spec), e.At.Unix(), e.Actor); err != nil {
+			return err
+		}
+		return audit(ctx, c, e)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: save rule override %s:%s: %w", o.Metric, o.Shop, err)
+	}
+	return nil
+}
+
+// DeleteRuleOverride removes the override of (metric, shop) and writes the
+// audit entry e with it; false, and no entry, if there was none.
+func (s *Store) DeleteRuleOverride(ctx context.Context, metric, shop string, e kpi.AuditEntry) (bool, error) {
+	var found bool
+	err := s.writeTx(ctx, func(c *sql.Conn) error {
+		res, err := c.ExecContext(ctx, "DELETE FROM alert_rules WHERE metric = ? AND shop = ?", metric, shop)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		found = true
+		return audit(ctx, c, e)
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: delete rule override %s:%s: %w", metric, shop, err)
+	}
+	return found, nil
 }

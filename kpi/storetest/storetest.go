@@ -4,6 +4,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -40,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"Outbox", testOutbox},
 		{"Alerts", testAlerts},
 		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
+		{"RuleOverrides", testRuleOverrides},
 		{"NegativeReviews", testNegativeReviews},
 		{"LastWrite", testLastWrite},
 	}
@@ -807,7 +809,8 @@ func sameAlert(got, want kpi.Alert) bool {
 		eqTime(got.Updated, want.Updated) && eqTime(got.Resolved, want.Resolved) && eqTime(got.SnoozedUntil, want.SnoozedUntil) &&
 		got.AckedBy == want.AckedBy && got.Escalations == want.Escalations && eqFloat(got.Value, want.Value) &&
 		eqFloat(got.Target, want.Target) && got.Sample == want.Sample && reflect.DeepEqual(got.Channels, want.Channels) &&
-		eqTime(got.Notified, want.Notified) && eqFloat(got.NotifiedValue, want.NotifiedValue) && got.Updates == want.Updates
+		eqTime(got.Notified, want.Notified) && eqFloat(got.NotifiedValue, want.NotifiedValue) && got.Updates == want.Updates &&
+		eqTime(got.Paged, want.Paged)
 }
 
 // testAlerts: an episode gets a new id, is read back by id and while active
@@ -858,6 +861,7 @@ func testAlerts(t *testing.T, open opener) {
 	later := now.Add(90 * time.Minute)
 	a.State, a.AckedBy, a.Updated, a.Value, a.Escalations = kpi.AlertAcked, "slack:T1:U2", later, 0.095, 2
 	a.Channels, a.Notified, a.NotifiedValue, a.Updates = []string{"slack:C-HQ"}, later, 0.095, 1
+	a.Paged = later
 	if err := st.SaveAlert(ctx, &a); err != nil {
 		t.Fatalf("SaveAlert of an update: %v", err)
 	}
@@ -950,6 +954,78 @@ func testAlertStreaksAndAudit(t *testing.T, open opener) {
 	if got, err := st.AuditLog(ctx, "alert:99"); err != nil || len(got) != 0 {
 		t.Errorf("AuditLog of none = %+v, %v", got, err)
 	}
+}
+
+// testRuleOverrides: an override is kept per metric and shop with who
+// changed it and when, replaced whole by the next, listed by metric then
+// shop; each change and deletion writes its audit entry, a deletion of
+// none writes nothing.
+func testRuleOverrides(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 20, 19, 0)
+	st, ok := openAt(t, open, newClock(now)).(kpi.AlertStore)
+	if !ok {
+		t.Fatal("the store does not keep alerts (kpi.AlertStore)")
+	}
+	if got, err := st.RuleOverrides(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("RuleOverrides of none = %+v, %v", got, err)
+	}
+	f := func(v float64) *float64 { return &v }
+	n, off, book := 3, true, "切换到备用物流 / 予備の配送業者へ"
+	changes := []kpi.RuleOverride{
+		{Metric: "return_rate", Shop: "rakuten", Target: f(0.03), Clear: f(0.025), Consecutive: &n},
+		{Metric: "acos", Disabled: &off},
+		{Metric: "reviews_awaiting_reply", Target: f(0), Severity: kpi.SeverityWarning, Runbook: &book},
+		{Metric: "return_rate", Shop: "rakuten", Target: f(0.04)}, // replaces the first whole
+	}
+	for i, o := range changes {
+		e := kpi.AuditEntry{At: now.Add(time.Duration(i) * time.Minute), Actor: "slack:T1:U2", Action: "rule",
+			Target: "rule:" + o.Metric + ":" + o.Shop, Detail: fmt.Sprint(i)}
+		if err := st.SaveRuleOverride(ctx, o, e); err != nil {
+			t.Fatalf("SaveRuleOverride(%+v): %v", o, err)
+		}
+	}
+	got, err := st.RuleOverrides(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []kpi.RuleOverride{changes[1], changes[3], changes[2]} // acos, return_rate, reviews_…
+	at := []time.Time{now.Add(time.Minute), now.Add(3 * time.Minute), now.Add(2 * time.Minute)}
+	if len(got) != len(want) {
+		t.Fatalf("RuleOverrides = %+v; want %+v", got, want)
+	}
+	for i, w := range want {
+		w.Updated, w.By = at[i], "slack:T1:U2"
+		if !sameOverride(got[i], w) {
+			t.Errorf("RuleOverrides[%d] = %s; want %s", i, overrideString(got[i]), overrideString(w))
+		}
+	}
+	log, err := st.AuditLog(ctx, "rule:return_rate:rakuten")
+	if err != nil || len(log) != 2 || log[0].Detail != "0" || log[1].Detail != "3" {
+		t.Errorf("audit log of the rule = %+v, %v; want the two changes", log, err)
+	}
+
+	del := kpi.AuditEntry{At: now.Add(time.Hour), Actor: "line:U9", Action: "rule", Target: "rule:acos:", Detail: "reset"}
+	if found, err := st.DeleteRuleOverride(ctx, "acos", "", del); err != nil || !found {
+		t.Errorf("DeleteRuleOverride(acos) = %v, %v; want found", found, err)
+	}
+	if found, err := st.DeleteRuleOverride(ctx, "acos", "", del); err != nil || found {
+		t.Errorf("DeleteRuleOverride(acos) again = %v, %v; want not found", found, err)
+	}
+	if log, err := st.AuditLog(ctx, "rule:acos:"); err != nil || len(log) != 2 || log[1].Actor != "line:U9" {
+		t.Errorf("audit log of acos = %+v, %v; want the change and one reset", log, err)
+	}
+	if got, err := st.RuleOverrides(ctx); err != nil || len(got) != 2 || got[0].Metric != "return_rate" {
+		t.Errorf("RuleOverrides after the delete = %+v, %v", got, err)
+	}
+}
+
+// sameOverride compares two overrides by value.
+func sameOverride(a, b kpi.RuleOverride) bool { return overrideString(a) == overrideString(b) }
+
+// overrideString shows an override's values, not its pointers.
+func overrideString(o kpi.RuleOverride) string {
+	return fmt.Sprintf("%s:%s by %q at %s %s", o.Metric, o.Shop, o.By, o.Updated.UTC().Format(time.RFC3339), o)
 }
 
 // testNegativeReviews: the 1-2 star reviews of a shop in a window, newest

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpibot/kpibot/locales"
+)
+
+// The sample config in docs is valid, and says what it shows.
+func TestExampleConfig(t *testing.T) {
+	p := testText(t).Printer(locales.English)
+	s, err := loadConfig("../../docs/kpibot.example.yaml", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.resendAfter != 30*time.Minute || s.escalateAfter != time.Hour || len(s.managers) != 2 || len(s.overrides) != 5 || len(s.routes) != 1 {
+		t.Fatalf("settings = %+v", s)
+	}
+	ship := s.overrides[1]
+	if ship.Metric != "ship_24h_rate" || *ship.Target != 0.98 || *ship.Clear != 0.985 || *ship.Consecutive != 2 {
+		t.Errorf("ship_24h_rate = %s", ship)
+	}
+	if f := s.overrides[4]; f.Metric != "freshness" || *f.Target != 12 {
+		t.Errorf("freshness = %s", f)
+	}
+}
+
+// Every problem of a config file is reported, with where it is.
+func TestConfigErrors(t *testing.T) {
+	p := testText(t).Printer(locales.English)
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"not yaml", "alerts: [", []string{"did not find expected"}},
+		{"unknown field", "alerts:\n  resend: 30m\n", []string{"line 2: field resend not found"}},
+		{"durations", "alerts:\n  resend_after: soon\n  escalate_after: -1h\n",
+			[]string{`alerts.resend_after: "soon" is not a positive duration`, `alerts.escalate_after: "-1h" is not a positive duration`}},
+		{"rules", `alerts:
+  rules:
+    - metric: retrun_rate
+      threshold: 3%
+    - threshold: 3
+    - metric: return_rate
+      threshold: "3"
+      severity: urgent
+      consecutive: 0
+    - metric: negative_reviews
+      threshold: 2%
+      min_sample: -1
+    - metric: gmv
+`, []string{
+			`alerts.rules[0].metric: "retrun_rate" is not a metric with a target`,
+			`alerts.rules[1].metric: missing`,
+			`alerts.rules[2].severity: "urgent" is not one of critical, warning`,
+			`alerts.rules[2].threshold: "3": this metric is a rate, write it with % (3%)`,
+			`alerts.rules[2].consecutive: 0 is not between 1 and 100`,
+			`alerts.rules[3].threshold: "2%": this metric is not a rate`,
+			`alerts.rules[3].min_sample: -1 is negative`,
+			`alerts.rules[4].metric: "gmv" is not a metric with a target`,
+		}},
+		{"a clear level beyond the target", "alerts:\n  rules:\n    - metric: return_rate\n      shop: rakuten\n      threshold: 3%\n      clear: 4%\n",
+			[]string{"alerts.rules: config rule return_rate:rakuten: The clear level 4% lies beyond the alert level 3%"}},
+		{"managers and routes", `alerts:
+  managers:
+    - slack: wang
+    - name: 佐藤
+  routes:
+    - metrics: [return_rate]
+    - to: [everyone]
+`, []string{
+			`alerts.managers[0].name: missing`,
+			`alerts.managers[0]: slack: "wang" is not a Slack member id`,
+			`alerts.managers[1]: neither a Slack member id nor a LINE user id`,
+			`alerts.routes[0]: to: no role or channel`,
+			`alerts.routes[1]: to: "everyone" is neither a role`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig([]byte(tt.yaml), p)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; len(tt.want) > 1 && n != len(tt.want) {
+				t.Errorf("%d errors, want %d:\n%v", n, len(tt.want), err)
+			}
+		})
+	}
+	if _, err := loadConfig("/nonexistent/kpibot.yaml", p); !os.IsNotExist(err) {
+		t.Errorf("a missing file: %v", err)
+	}
+	if s, err := parseConfig(nil, p); err != nil || len(s.overrides) != 0 {
+		t.Errorf("an empty file: %+v, %v", s, err)
+	}
+}
+
+func testText(t *testing.T) *locales.Catalog {
+	t.Helper()
+	text, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
