@@ -726,9 +726,15 @@ func ruleRow(p *locales.Printer, v RuleView, shops map[string]kpi.Shop) Row {
 		}
 		details = append(details, p.T("alerts.rule_runbook", map[string]any{"Text": rb}))
 	}
+	value := p.T("alerts.rule_when", map[string]any{"Level": formatTarget(p, &breach)})
+	if _, ok := kpi.Lookup(v.Metric); !ok && v.Target == 0 {
+		// Freshness without a limit of its own, while nothing syncs on a
+		// schedule: not watched, no level to show.
+		value, details = "—", details[2:]
+	}
 	return Row{
 		Label:   alertMetric(p, v.Metric) + " · " + shop,
-		Value:   p.T("alerts.rule_when", map[string]any{"Level": formatTarget(p, &breach)}),
+		Value:   value,
 		Detail:  strings.Join(details, " · "),
 		Verdict: verdict,
 	}

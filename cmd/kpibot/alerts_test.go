@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,6 +83,38 @@ func TestAlertsOnTheDemo(t *testing.T) {
 	}
 	if again, _ := store.Pending(context.Background()); again != pending {
 		t.Errorf("a second evaluation queued %d more messages", again-pending)
+	}
+}
+
+// The config file's rules change what the demo raises: rakuten's return
+// rate judged at 15% and negative reviews switched off raise neither, and
+// the rules list says where each rule comes from.
+func TestAlertsWithConfig(t *testing.T) {
+	db := freshDemo(t)
+	config := filepath.Join(t.TempDir(), "kpibot.yaml")
+	yaml := "alerts:\n  rules:\n    - metric: return_rate\n      shop: rakuten\n      threshold: 15%\n    - metric: negative_reviews\n      disabled: true\n"
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := exec(t, "", "alerts", "--db", db, "--print", "--lang", "en", "--config", config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, gone := range []string{"Rakuten Flagship · return rate", "negative reviews"} {
+		if strings.Contains(out, gone) {
+			t.Errorf("the preview with the config still has %q:\n%s", gone, out)
+		}
+	}
+	if !strings.Contains(out, "Amazon JP Main · days of cover") {
+		t.Errorf("the preview lost the alerts the config leaves alone:\n%s", out)
+	}
+	// Every command reads KPIBOT_CONFIG: the rules list shows the file's.
+	var o, eo bytes.Buffer
+	e := testEnv(&o, &eo, "", "ask", "--db", db, "--lang", "en", "/kpi rules return_rate rakuten")
+	e.getenv = func(k string) string { return map[string]string{"KPIBOT_CONFIG": config}[k] }
+	code, out, errOut = run(context.Background(), e), o.String(), eo.String()
+	if code != 0 || !strings.Contains(out, "alert if > 15.0%") || !strings.Contains(out, "config file") {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
 }
 
