@@ -317,3 +317,14 @@ func (b *Batch) ShopIDs() []string {
 	}
 	return ids
 }
+
+// SyncState keeps where a connector's pulls of each shop stand, per
+// stream ("orders", "report:returns" …): a cursor, such as a time and a
+// page token, that the next pull resumes from. Writes are idempotent, so a
+// cursor saved after its records makes an interrupted pull resume without
+// losing or counting anything twice.
+type SyncState interface {
+	// SyncCursor returns the stream's cursor; "" if it has none.
+	SyncCursor(ctx context.Context, shop, stream string) (string, error)
+	SaveSyncCursor(ctx context.Context, shop, stream, cursor string) error
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"Alerts", testAlerts},
 		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
 		{"RuleOverrides", testRuleOverrides},
+		{"SyncCursors", testSyncCursors},
 		{"NegativeReviews", testNegativeReviews},
 		{"LastWrite", testLastWrite},
 	}
@@ -1018,6 +1019,41 @@ func testRuleOverrides(t *testing.T, open opener) {
 	if got, err := st.RuleOverrides(ctx); err != nil || len(got) != 2 || got[0].Metric != "return_rate" {
 		t.Errorf("RuleOverrides after the delete = %+v, %v", got, err)
 	}
+}
+
+// testSyncCursors: a cursor is kept per shop and stream, replaced by the
+// next, and removed by an empty one.
+func testSyncCursors(t *testing.T, open opener) {
+	ctx := context.Background()
+	st, ok := openAt(t, open, newClock(jst(2026, 11, 20, 19, 0))).(kpi.SyncState)
+	if !ok {
+		t.Fatal("the store keeps no sync cursors (kpi.SyncState)")
+	}
+	get := func(shop, stream, want string) {
+		t.Helper()
+		if got, err := st.SyncCursor(ctx, shop, stream); err != nil || got != want {
+			t.Errorf("SyncCursor(%s, %s) = %q, %v; want %q", shop, stream, got, err, want)
+		}
+	}
+	get("amazon-jp", "orders", "")
+	for _, c := range []struct{ shop, stream, cursor string }{
+		{"amazon-jp", "orders", `{"after":"2026-11-20T00:00:00Z","page":"tok1"}`},
+		{"amazon-jp", "report:returns", "2026-11-19"},
+		{"rakuten", "orders", "x"},
+		{"amazon-jp", "orders", `{"after":"2026-11-20T09:00:00Z"}`},
+	} {
+		if err := st.SaveSyncCursor(ctx, c.shop, c.stream, c.cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("amazon-jp", "orders", `{"after":"2026-11-20T09:00:00Z"}`)
+	get("amazon-jp", "report:returns", "2026-11-19")
+	get("rakuten", "orders", "x")
+	if err := st.SaveSyncCursor(ctx, "rakuten", "orders", ""); err != nil {
+		t.Fatal(err)
+	}
+	get("rakuten", "orders", "")
+	get("amazon-jp", "report:returns", "2026-11-19")
 }
 
 // sameOverride compares two overrides by value.
