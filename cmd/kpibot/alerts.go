@@ -85,7 +85,7 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 // previewAlerts evaluates the rules on a copy of the database and prints
 // the messages that would go out and the alerts that would be open, so that
 // nothing is sent or recorded.
-func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, log *slog.Logger, dbPath string, settings alertSettings, lang locales.Lang) int {
+func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, log *slog.Logger, dbPath string, settings configSettings, lang locales.Lang) int {
 	dir, err := os.MkdirTemp("", "kpibot-alerts")
 	if err != nil {
 		return fail(e.stderr, p, log, err)

@@ -173,7 +173,7 @@ func TestAlertsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := text.Printer(locales.English)
-			store, b, _, err := openBot(context.Background(), e, text, seeded, alertSettings{}, log)
+			store, b, _, err := openBot(context.Background(), e, text, seeded, configSettings{}, log)
 			if err != nil {
 				t.Fatal(err)
 			}

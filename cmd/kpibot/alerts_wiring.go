@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/kpibot/kpibot/bot/alert"
 	"github.com/kpibot/kpibot/kpi"
@@ -12,11 +13,18 @@ import (
 
 // newAlerts builds the alert engine over the store, the one place that
 // wires it: the catalog's default rules with the config file's changes, its
-// routes and managers, on the Japanese calendar. Data freshness is watched
-// by default once connectors sync on a schedule (their issues), and
-// earlier where the config file gives the freshness rule a threshold.
-func newAlerts(e env, store *sqlite.Store, text *locales.Catalog, s alertSettings, log *slog.Logger) (*alert.Manager, error) {
+// routes and managers, on the Japanese calendar. A shop's data is stale
+// after three of the longest sync interval of the shops with a connector
+// (or the freshness rule's own threshold, from the config file).
+func newAlerts(e env, store *sqlite.Store, text *locales.Catalog, s configSettings, log *slog.Logger) (*alert.Manager, error) {
+	var syncEvery time.Duration
+	for _, sh := range s.shops {
+		if sh.amazon != nil {
+			syncEvery = max(syncEvery, sh.every)
+		}
+	}
 	return alert.New(alert.Config{
+		SyncEvery:     syncEvery,
 		Overrides:     s.overrides,
 		Routes:        s.routes,
 		Managers:      s.managers,

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +24,32 @@ import (
 // config is what the config file (--config, KPIBOT_CONFIG) sets. Secrets
 // never come from it: they are read from the environment.
 type config struct {
+	Shops  []shopConfig `yaml:"shops"`
 	Alerts alertsConfig `yaml:"alerts"`
+}
+
+// shopConfig is a shop and the connector that pulls it.
+type shopConfig struct {
+	ID          string        `yaml:"id"`
+	Platform    string        `yaml:"platform"`
+	Name        string        `yaml:"name"`
+	Marketplace string        `yaml:"marketplace"`
+	Currency    string        `yaml:"currency"`
+	SyncEvery   string        `yaml:"sync_every"` // a Go duration; "": 15m
+	Amazon      *amazonConfig `yaml:"amazon"`
+}
+
+// amazonConfig is how an Amazon shop is pulled. The secrets are read from
+// the environment: AMAZON_LWA_CLIENT_ID and AMAZON_LWA_CLIENT_SECRET (the
+// Login with Amazon app), and the seller's refresh token from the variable
+// refresh_token_env names.
+type amazonConfig struct {
+	RefreshTokenEnv    string `yaml:"refresh_token_env"`     // "": AMAZON_REFRESH_TOKEN
+	AdsProfileID       string `yaml:"ads_profile_id"`        // "": the ads are not pulled
+	AdsRefreshTokenEnv string `yaml:"ads_refresh_token_env"` // "": the seller's refresh token
+	Endpoint           string `yaml:"endpoint"`              // SP-API base URL; "": the Far East endpoint
+	TokenURL           string `yaml:"token_url"`             // Login with Amazon; "": api.amazon.com
+	AdsEndpoint        string `yaml:"ads_endpoint"`          // Amazon Ads; "": the Far East endpoint
 }
 
 // alertsConfig is the config file's alerts section.
@@ -61,8 +89,10 @@ type routeConfig struct {
 	To      []string `yaml:"to"`
 }
 
-// alertSettings are the alert engine's settings from the config file.
-type alertSettings struct {
+// configSettings are what the config file sets: the shops and their
+// connectors, and the alert engine's settings.
+type configSettings struct {
+	shops         []shopSettings
 	overrides     []kpi.RuleOverride
 	routes        []alert.Route
 	managers      []alert.Contact
@@ -70,19 +100,89 @@ type alertSettings struct {
 	escalateAfter time.Duration
 }
 
+// shopSettings is a configured shop, how often it is pulled and how.
+type shopSettings struct {
+	shop   kpi.Shop
+	every  time.Duration
+	amazon *amazonConfig
+}
+
+// shopIDRE is what a shop id looks like: it names the shop in commands.
+var shopIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+// checkShops reads the shops section, reporting each problem by path.
+func checkShops(shops []shopConfig, bad func(path, format string, args ...any)) []shopSettings {
+	var out []shopSettings
+	seen := map[string]bool{}
+	for i, c := range shops {
+		path := fmt.Sprintf("shops[%d]", i)
+		sh := kpi.Shop{ID: c.ID, Platform: kpi.Platform(c.Platform), Name: cmp.Or(c.Name, c.ID), Marketplace: c.Marketplace,
+			Currency: cmp.Or(c.Currency, "JPY")}
+		switch {
+		case c.ID == "":
+			bad(path+".id", "missing")
+		case !shopIDRE.MatchString(c.ID):
+			bad(path+".id", "%q: use lower-case letters, digits, - and _ (at most 40)", c.ID)
+		case seen[c.ID]:
+			bad(path+".id", "%q is already the id of another shop", c.ID)
+		}
+		seen[c.ID] = true
+		if !slices.Contains(kpi.Platforms, sh.Platform) {
+			bad(path+".platform", "%q is not one of %s", c.Platform, platformList())
+		}
+		every := 15 * time.Minute
+		if c.SyncEvery != "" {
+			d, err := time.ParseDuration(c.SyncEvery)
+			if err != nil || d < time.Minute {
+				bad(path+".sync_every", "%q is not a duration of a minute or more (15m, 1h)", c.SyncEvery)
+			}
+			every = d
+		}
+		if c.Amazon != nil && sh.Platform != kpi.Amazon {
+			bad(path+".amazon", "only for a shop on the amazon platform")
+		}
+		if a := c.Amazon; a != nil {
+			for field, u := range map[string]string{"endpoint": a.Endpoint, "token_url": a.TokenURL, "ads_endpoint": a.AdsEndpoint} {
+				if p, err := url.Parse(u); u != "" && (err != nil || p.Scheme == "" || p.Host == "") {
+					bad(path+".amazon."+field, "%q is not a URL", u)
+				}
+			}
+			for field, v := range map[string]string{"refresh_token_env": a.RefreshTokenEnv, "ads_refresh_token_env": a.AdsRefreshTokenEnv} {
+				if v != "" && !envNameRE.MatchString(v) {
+					// The value is not echoed: it may be the secret itself.
+					bad(path+".amazon."+field, "not the name of an environment variable (the secret itself never goes in this file)")
+				}
+			}
+		}
+		out = append(out, shopSettings{shop: sh, every: every, amazon: c.Amazon})
+	}
+	return out
+}
+
+// envNameRE is what an environment variable's name looks like.
+var envNameRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+func platformList() string {
+	var names []string
+	for _, p := range kpi.Platforms {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
+}
+
 // readConfig reads the config file at path, else at KPIBOT_CONFIG; with
 // neither, the defaults. A file that cannot be read or is wrong is reported
 // on stderr, every problem with where it is, and ok is false: the command
 // exits with 2 rather than run with settings nobody meant.
-func readConfig(e env, p *locales.Printer, path string) (s alertSettings, ok bool) {
+func readConfig(e env, p *locales.Printer, path string) (s configSettings, ok bool) {
 	path = cmp.Or(path, e.getenv("KPIBOT_CONFIG"))
 	if path == "" {
-		return alertSettings{}, true
+		return configSettings{}, true
 	}
 	s, err := loadConfig(path, p)
 	if err != nil {
 		fmt.Fprintln(e.stderr, p.T("cli.config_invalid", map[string]any{"Path": path, "Error": err.Error()}))
-		return alertSettings{}, false
+		return configSettings{}, false
 	}
 	return s, true
 }
@@ -90,27 +190,27 @@ func readConfig(e env, p *locales.Printer, path string) (s alertSettings, ok boo
 // loadConfig reads the config file at path and checks it: the error lists
 // every problem found, each with where it is (alerts.rules[2].threshold).
 // Messages of the alert engine's own checks are in p's language.
-func loadConfig(path string, p *locales.Printer) (alertSettings, error) {
+func loadConfig(path string, p *locales.Printer) (configSettings, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return alertSettings{}, err
+		return configSettings{}, err
 	}
 	return parseConfig(data, p)
 }
 
 // parseConfig reads and checks a config file's contents.
-func parseConfig(data []byte, p *locales.Printer) (alertSettings, error) {
+func parseConfig(data []byte, p *locales.Printer) (configSettings, error) {
 	var c config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return alertSettings{}, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return configSettings{}, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	var errs []error
 	bad := func(path string, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 	}
-	var s alertSettings
+	var s configSettings
 	duration := func(path, v string) time.Duration {
 		if v == "" {
 			return 0
@@ -121,6 +221,7 @@ func parseConfig(data []byte, p *locales.Printer) (alertSettings, error) {
 		}
 		return d
 	}
+	s.shops = checkShops(c.Shops, bad)
 	a := c.Alerts
 	s.resendAfter = duration("alerts."+"resend_after", a.ResendAfter) // split: not a message id
 	s.escalateAfter = duration("alerts."+"escalate_after", a.EscalateAfter)
@@ -170,7 +271,7 @@ func parseConfig(data []byte, p *locales.Printer) (alertSettings, error) {
 		s.routes = append(s.routes, rt)
 	}
 	if len(errs) > 0 {
-		return alertSettings{}, errors.Join(errs...)
+		return configSettings{}, errors.Join(errs...)
 	}
 	// What only the rules together can tell (a clear level beyond its
 	// target) the alert engine checks, naming the rule.
@@ -179,7 +280,7 @@ func parseConfig(data []byte, p *locales.Printer) (alertSettings, error) {
 		if errors.As(err, &ke) {
 			err = fmt.Errorf("%s", strings.Replace(err.Error(), ke.Error(), p.T(ke.Key, ke.Args), 1))
 		}
-		return alertSettings{}, fmt.Errorf("alerts.rules: %w", err)
+		return configSettings{}, fmt.Errorf("alerts.rules: %w", err)
 	}
 	return s, nil
 }

@@ -16,6 +16,10 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(s.shops) != 1 || s.shops[0].shop.ID != "amazon-jp" || s.shops[0].every != 15*time.Minute || s.shops[0].amazon == nil ||
+		s.shops[0].amazon.RefreshTokenEnv != "AMAZON_REFRESH_TOKEN_MAIN" || s.shops[0].shop.Currency != "JPY" {
+		t.Fatalf("shops = %+v", s.shops)
+	}
 	if s.resendAfter != 30*time.Minute || s.escalateAfter != time.Hour || len(s.managers) != 2 || len(s.overrides) != 5 || len(s.routes) != 1 {
 		t.Fatalf("settings = %+v", s)
 	}
@@ -64,6 +68,33 @@ func TestConfigErrors(t *testing.T) {
 		}},
 		{"a clear level beyond the target", "alerts:\n  rules:\n    - metric: return_rate\n      shop: rakuten\n      threshold: 3%\n      clear: 4%\n",
 			[]string{"alerts.rules: config rule return_rate:rakuten: The clear level 4% lies beyond the alert level 3%"}},
+		{"shops", `shops:
+  - id: Amazon JP
+    platform: amazon
+  - platform: ebay
+    sync_every: 10s
+  - id: rakuten
+    platform: rakuten
+    amazon:
+      refresh_token_env: atzr|secret
+  - id: rakuten
+    platform: rakuten
+  - id: amz
+    platform: amazon
+    amazon:
+      endpoint: not a url
+      refresh_token_env: Atzr|IwEBIJ-the-token-itself
+`, []string{
+			`shops[0].id: "Amazon JP": use lower-case letters`,
+			`shops[1].id: missing`,
+			`shops[1].platform: "ebay" is not one of amazon, rakuten, yahoo, shopify`,
+			`shops[1].sync_every: "10s" is not a duration of a minute or more`,
+			`shops[2].amazon: only for a shop on the amazon platform`,
+			`shops[2].amazon.refresh_token_env: not the name of an environment variable`,
+			`shops[3].id: "rakuten" is already the id of another shop`,
+			`shops[4].amazon.endpoint: "not a url" is not a URL`,
+			`shops[4].amazon.refresh_token_env: not the name`,
+		}},
 		{"managers and routes", `alerts:
   managers:
     - slack: wang
@@ -89,6 +120,9 @@ func TestConfigErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
+			}
+			if strings.Contains(err.Error(), "IwEBIJ") {
+				t.Errorf("a secret pasted in the file is echoed:\n%v", err)
 			}
 			if n := strings.Count(err.Error(), "\n") + 1; len(tt.want) > 1 && n != len(tt.want) {
 				t.Errorf("%d errors, want %d:\n%v", n, len(tt.want), err)

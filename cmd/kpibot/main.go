@@ -50,6 +50,9 @@ type env struct {
 	now            func() time.Time
 	ready          func(addr string) // serve calls it with the address it listens on; nil in main
 	clock          clockwork.Clock   // the scheduler's clock; nil: the real one
+	// sleep is how the connectors wait between retries and report polls;
+	// nil: a timer.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // run executes one kpibot command and returns the exit code.
@@ -77,6 +80,9 @@ func run(ctx context.Context, e env) int {
 	}
 	if cmd == "alerts" {
 		return alertsCmd(ctx, e, text, p, args)
+	}
+	if cmd == "sync" {
+		return syncCmd(ctx, e, text, p, args)
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -160,7 +166,7 @@ func run(ctx context.Context, e env) int {
 // stop the ship clock. Every command opens the store the same way, or each
 // would throw away the daily rollups the other built. The alert engine
 // answers the bot's alert commands.
-func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, settings alertSettings, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
+func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, settings configSettings, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
 	store, err := openStore(ctx, e, dbPath)
 	if err != nil {
 		return nil, nil, nil, err

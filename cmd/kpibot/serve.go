@@ -185,8 +185,18 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 	// The alerts are evaluated and escalated every few minutes and after
 	// each sync; their messages go out through the same outbox as the reports.
+	// Each configured shop is pulled on its own schedule; the alerts are
+	// evaluated right after each pull.
+	syncs, err := connectorSyncs(ctx, e, settings, store, log)
+	if errors.Is(err, errSecretsMissing) {
+		fmt.Fprintln(e.stderr, p.T("cli.sync_secrets", map[string]any{"Error": err.Error()}))
+		return 2
+	}
+	if err != nil {
+		return fail(e.stderr, p, log, err)
+	}
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
-		Evaluate: alerts.Tick, EvaluateEvery: alertsEvery})
+		Evaluate: alerts.Tick, EvaluateEvery: alertsEvery, Syncs: syncs})
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
