@@ -110,6 +110,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) *server {
 		now:    func() time.Time { return demoNow },
 		ready:  func(addr string) { ready <- addr },
 		clock:  clockwork.NewFakeClockAt(demoNow),
+		sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, // the connectors' waits, at once
 	}
 	go func() { s.done <- run(ctx, e) }()
 	t.Cleanup(func() {

@@ -151,3 +151,49 @@ func TestSyncAmazonShop(t *testing.T) {
 		t.Errorf("the synced orders are not in the answer: exit %d\n%s\n%s", code, answer, errOut)
 	}
 }
+
+// serve pulls a configured shop as it starts, and on its schedule after.
+func TestServePullsConfiguredShops(t *testing.T) {
+	fake := amazontest.New(t)
+	model, err := os.ReadFile("../../connectors/amazon/testdata/spec/orders_2026-01-01.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := amazontest.ExampleOrders(t, model, "searchOrders")[0].Clone()
+	o.Set("250-1111111-2222222", "orderId")
+	o.Set(demoNow.Add(-2*time.Hour).UTC().Format(time.RFC3339), "createdTime")
+	o.Set(demoNow.Add(-time.Hour).UTC().Format(time.RFC3339), "lastUpdatedTime")
+	o.Set(amazon.MarketplaceJP, "salesChannel", "marketplaceId")
+	fake.ServeOrders().Set(o)
+	fake.ServeReports(func() time.Time { return demoNow })
+
+	dir := t.TempDir()
+	db := filepath.Join(dir, "serve.db")
+	config := filepath.Join(dir, "kpibot.yaml")
+	yaml := fmt.Sprintf("shops:\n  - id: amz\n    platform: amazon\n    sync_every: 10m\n    amazon:\n      endpoint: %[1]s\n      token_url: %[1]s/auth/o2/token\n", fake.URL)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, map[string]string{"KPIBOT_ADDR": "127.0.0.1:0", "KPIBOT_DB": db, "KPIBOT_CONFIG": config,
+		"AMAZON_LWA_CLIENT_ID": amazontest.Credentials.ClientID, "AMAZON_LWA_CLIENT_SECRET": amazontest.Credentials.ClientSecret,
+		"AMAZON_REFRESH_TOKEN": amazontest.Credentials.RefreshToken})
+	// The reports come after the orders: once one is asked for, the orders
+	// are stored.
+	for i := 0; fake.Calls("createReport") == 0; i++ {
+		if i == 200 {
+			t.Fatalf("serve did not pull the shop within 10 s:\n%s", s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, s.stderr)
+	}
+	code, out, errOut := exec(t, "", "ask", "--db", db, "--lang", "en", "/kpi orders amz today")
+	if code != 0 || !strings.Contains(out, "Value     1") {
+		t.Errorf("the pulled order is not in the answer: exit %d\n%s\n%s", code, out, errOut)
+	}
+	noSecrets(t, s.stderr.String())
+	if strings.Contains(s.stderr.String(), amazontest.Credentials.ClientSecret) || strings.Contains(s.stderr.String(), amazontest.Credentials.RefreshToken) {
+		t.Errorf("an Amazon secret reached the log:\n%s", s.stderr)
+	}
+}
