@@ -318,6 +318,17 @@ func (b *Batch) ShopIDs() []string {
 	return ids
 }
 
+// SyncProgress says what a connector's pull of one stream did.
+type SyncProgress struct {
+	Stream string // "orders", "report:returns", "ads" …
+	Pages  int    // pages or documents read
+	Read   int    // records read from the platform
+	// Rejected are the rows of a file refused for a bad value or a wrong
+	// column count: logged with their line and reason, the others stored.
+	Rejected int
+	Stats    WriteStats
+}
+
 // SyncState keeps where a connector's pulls of each shop stand, per
 // stream ("orders", "report:returns" …): a cursor, such as a time and a
 // page token, that the next pull resumes from. Writes are idempotent, so a

@@ -20,7 +20,7 @@ import (
 type connector struct {
 	shop  kpi.Shop
 	every time.Duration
-	run   func(ctx context.Context) ([]amazon.Progress, error)
+	run   func(ctx context.Context) ([]kpi.SyncProgress, error)
 }
 
 // newConnectors builds the connectors of the configured shops (only the

@@ -18,15 +18,7 @@ type Store interface {
 }
 
 // Progress says what the pull of one stream did.
-type Progress struct {
-	Stream string // "orders", "report:returns", "ads" …
-	Pages  int    // pages or documents read
-	Read   int    // records read from Amazon
-	// Rejected are the rows of a report refused for a bad value or a wrong
-	// column count: logged with their line and reason, the others stored.
-	Rejected int
-	Stats    kpi.WriteStats
-}
+type Progress = kpi.SyncProgress
 
 // Syncer pulls one Amazon shop into the store.
 type Syncer struct {
