@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
@@ -30,13 +31,47 @@ type config struct {
 
 // shopConfig is a shop and the connector that pulls it.
 type shopConfig struct {
-	ID          string        `yaml:"id"`
-	Platform    string        `yaml:"platform"`
-	Name        string        `yaml:"name"`
-	Marketplace string        `yaml:"marketplace"`
-	Currency    string        `yaml:"currency"`
-	SyncEvery   string        `yaml:"sync_every"` // a Go duration; "": 15m
-	Amazon      *amazonConfig `yaml:"amazon"`
+	ID          string         `yaml:"id"`
+	Platform    string         `yaml:"platform"`
+	Name        string         `yaml:"name"`
+	Marketplace string         `yaml:"marketplace"`
+	Currency    string         `yaml:"currency"`
+	SyncEvery   string         `yaml:"sync_every"` // a Go duration; "": 15m
+	Amazon      *amazonConfig  `yaml:"amazon"`
+	Rakuten     *rakutenConfig `yaml:"rakuten"`
+	Yahoo       *yahooConfig   `yaml:"yahoo"`
+	Shopify     *shopifyConfig `yaml:"shopify"`
+}
+
+// rakutenConfig is how a Rakuten shop is pulled (RMS). The secrets are
+// read from the variables named: the service secret and the license key.
+type rakutenConfig struct {
+	ServiceSecretEnv string `yaml:"service_secret_env"` // "": RAKUTEN_SERVICE_SECRET
+	LicenseKeyEnv    string `yaml:"license_key_env"`    // "": RAKUTEN_LICENSE_KEY
+	// LicenseKeyIssued is when the license key was issued (YYYY-MM-DD):
+	// it expires 90 days later, and the hq channels are warned 14 days
+	// before.
+	LicenseKeyIssued string `yaml:"license_key_issued"`
+	Endpoint         string `yaml:"endpoint"` // "": https://api.rms.rakuten.co.jp
+}
+
+// yahooConfig is how a Yahoo! Shopping store is pulled. The access token
+// and the store's public key (PEM) are read from the variables named.
+type yahooConfig struct {
+	SellerID     string `yaml:"seller_id"`
+	TokenEnv     string `yaml:"token_env"`      // "": YAHOO_ACCESS_TOKEN
+	PublicKeyEnv string `yaml:"public_key_env"` // "": YAHOO_PUBLIC_KEY
+	KeyVersion   string `yaml:"key_version"`
+	Endpoint     string `yaml:"endpoint"` // "": https://circus.shopping.yahooapis.jp
+}
+
+// shopifyConfig is how a Shopify store is pulled (Admin GraphQL). The
+// access token is read from the variable named.
+type shopifyConfig struct {
+	Store      string `yaml:"store"`     // myshop, or myshop.myshopify.com
+	TokenEnv   string `yaml:"token_env"` // "": SHOPIFY_ACCESS_TOKEN
+	APIVersion string `yaml:"api_version"`
+	Endpoint   string `yaml:"endpoint"`
 }
 
 // amazonConfig is how an Amazon shop is pulled. The secrets are read from
@@ -100,11 +135,16 @@ type configSettings struct {
 	escalateAfter time.Duration
 }
 
-// shopSettings is a configured shop, how often it is pulled and how.
+// shopSettings is a configured shop, how often it is pulled and how (at
+// most one connector, of the shop's platform).
 type shopSettings struct {
-	shop   kpi.Shop
-	every  time.Duration
-	amazon *amazonConfig
+	shop    kpi.Shop
+	every   time.Duration
+	amazon  *amazonConfig
+	rakuten *rakutenConfig
+	yahoo   *yahooConfig
+	shopify *shopifyConfig
+	issued  time.Time // the Rakuten license key's issue day, JST; zero if not given
 }
 
 // shopIDRE is what a shop id looks like: it names the shop in commands.
@@ -138,25 +178,66 @@ func checkShops(shops []shopConfig, bad func(path, format string, args ...any)) 
 			}
 			every = d
 		}
-		if c.Amazon != nil && sh.Platform != kpi.Amazon {
-			bad(path+".amazon", "only for a shop on the amazon platform")
+		sections := map[kpi.Platform]bool{kpi.Amazon: c.Amazon != nil, kpi.Rakuten: c.Rakuten != nil, kpi.Yahoo: c.Yahoo != nil,
+			kpi.Shopify: c.Shopify != nil}
+		for _, name := range kpi.Platforms {
+			if sections[name] && sh.Platform != name {
+				bad(path+"."+string(name), "only for a shop on the %s platform", name)
+			}
 		}
+		var issued time.Time
+		envs := map[string]string{} // by field: the name of a variable with a secret
+		urls := map[string]string{} // by field: a base URL
 		if a := c.Amazon; a != nil {
-			for field, u := range map[string]string{"endpoint": a.Endpoint, "token_url": a.TokenURL, "ads_endpoint": a.AdsEndpoint} {
-				if p, err := url.Parse(u); u != "" && (err != nil || p.Scheme == "" || p.Host == "") {
-					bad(path+".amazon."+field, "%q is not a URL", u)
+			urls["amazon.endpoint"], urls["amazon.token_url"], urls["amazon.ads_endpoint"] = a.Endpoint, a.TokenURL, a.AdsEndpoint
+			envs["amazon.refresh_token_env"], envs["amazon.ads_refresh_token_env"] = a.RefreshTokenEnv, a.AdsRefreshTokenEnv
+		}
+		if r := c.Rakuten; r != nil {
+			envs["rakuten.service_secret_env"], envs["rakuten.license_key_env"] = r.ServiceSecretEnv, r.LicenseKeyEnv
+			urls["rakuten.endpoint"] = r.Endpoint
+			if r.LicenseKeyIssued != "" {
+				d, err := kpi.ParseDate(r.LicenseKeyIssued)
+				if err != nil {
+					bad(path+".rakuten.license_key_issued", "%q is not a date (YYYY-MM-DD)", r.LicenseKeyIssued)
 				}
-			}
-			for field, v := range map[string]string{"refresh_token_env": a.RefreshTokenEnv, "ads_refresh_token_env": a.AdsRefreshTokenEnv} {
-				if v != "" && !envNameRE.MatchString(v) {
-					// The value is not echoed: it may be the secret itself.
-					bad(path+".amazon."+field, "not the name of an environment variable (the secret itself never goes in this file)")
-				}
+				issued = d.Start()
 			}
 		}
-		out = append(out, shopSettings{shop: sh, every: every, amazon: c.Amazon})
+		if y := c.Yahoo; y != nil {
+			envs["yahoo.token_env"], envs["yahoo.public_key_env"] = y.TokenEnv, y.PublicKeyEnv
+			urls["yahoo.endpoint"] = y.Endpoint
+			if y.SellerID == "" {
+				bad(path+".yahoo.seller_id", "missing")
+			}
+		}
+		if sp := c.Shopify; sp != nil {
+			envs["shopify.token_env"] = sp.TokenEnv
+			urls["shopify.endpoint"] = sp.Endpoint
+			if sp.Store == "" {
+				bad(path+".shopify.store", "missing")
+			}
+		}
+		for _, field := range slices.Sorted(maps.Keys(envs)) {
+			// The value is not echoed: it may be the secret itself.
+			if v := envs[field]; v != "" && !envNameRE.MatchString(v) {
+				bad(path+"."+field, "not the name of an environment variable (the secret itself never goes in this file)")
+			}
+		}
+		for _, field := range slices.Sorted(maps.Keys(urls)) {
+			if u := urls[field]; u != "" && !isURL(u) {
+				bad(path+"."+field, "%q is not a URL", u)
+			}
+		}
+		out = append(out, shopSettings{shop: sh, every: every, amazon: c.Amazon, rakuten: c.Rakuten, yahoo: c.Yahoo, shopify: c.Shopify,
+			issued: issued})
 	}
 	return out
+}
+
+// isURL reports whether u is an absolute URL.
+func isURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Scheme != "" && p.Host != ""
 }
 
 // envNameRE is what an environment variable's name looks like.

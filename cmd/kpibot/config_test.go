@@ -95,6 +95,27 @@ func TestConfigErrors(t *testing.T) {
 			`shops[4].amazon.endpoint: "not a url" is not a URL`,
 			`shops[4].amazon.refresh_token_env: not the name`,
 		}},
+		{"connectors", `shops:
+  - id: amz
+    platform: amazon
+    rakuten:
+      license_key_issued: 2026-13-01
+  - id: yh
+    platform: yahoo
+    yahoo:
+      token_env: my token
+  - id: sp
+    platform: shopify
+    shopify:
+      endpoint: nowhere
+`, []string{
+			`shops[0].rakuten: only for a shop on the rakuten platform`,
+			`shops[0].rakuten.license_key_issued: "2026-13-01" is not a date (YYYY-MM-DD)`,
+			`shops[1].yahoo.seller_id: missing`,
+			`shops[1].yahoo.token_env: not the name of an environment variable`,
+			`shops[2].shopify.store: missing`,
+			`shops[2].shopify.endpoint: "nowhere" is not a URL`,
+		}},
 		{"managers and routes", `alerts:
   managers:
     - slack: wang

@@ -11,6 +11,9 @@ import (
 
 	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/connectors/amazon"
+	"github.com/kpibot/kpibot/connectors/rakuten"
+	"github.com/kpibot/kpibot/connectors/shopify"
+	"github.com/kpibot/kpibot/connectors/yahoo"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 )
@@ -34,16 +37,26 @@ func newConnectors(e env, s configSettings, store *sqlite.Store, only string, lo
 		if only != "" && sh.shop.ID != only {
 			continue
 		}
+		var build func(env, shopSettings, *sqlite.Store, *slog.Logger) (connector, []string, error)
 		switch {
 		case sh.amazon != nil:
-			c, miss, err := newAmazon(e, sh, store, log)
-			if err != nil {
-				return nil, err
-			}
-			missing = append(missing, miss...)
-			if len(miss) == 0 {
-				out = append(out, c)
-			}
+			build = newAmazon
+		case sh.rakuten != nil:
+			build = newRakuten
+		case sh.yahoo != nil:
+			build = newYahoo
+		case sh.shopify != nil:
+			build = newShopify
+		default:
+			continue
+		}
+		c, miss, err := build(e, sh, store, log)
+		if err != nil {
+			return nil, err
+		}
+		missing = append(missing, miss...)
+		if len(miss) == 0 {
+			out = append(out, c)
 		}
 	}
 	if len(missing) > 0 {
@@ -60,13 +73,7 @@ var errSecretsMissing = fmt.Errorf("not set in the environment")
 // environment variables it needs that are not set.
 func newAmazon(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
 	a := sh.amazon
-	need := func(name string) string {
-		v := e.getenv(name)
-		if v == "" && !slices.Contains(missing, name) {
-			missing = append(missing, name)
-		}
-		return v
-	}
+	need := needEnv(e, &missing)
 	creds := amazon.Credentials{
 		ClientID:     need("AMAZON_LWA_CLIENT_ID"),
 		ClientSecret: need("AMAZON_LWA_CLIENT_SECRET"),
@@ -123,4 +130,72 @@ func connectorSyncs(ctx context.Context, e env, s configSettings, store *sqlite.
 		}})
 	}
 	return syncs, nil
+}
+
+// needEnv returns a function that reads an environment variable and adds
+// its name to missing when it is not set.
+func needEnv(e env, missing *[]string) func(name string) string {
+	return func(name string) string {
+		v := e.getenv(name)
+		if v == "" && !slices.Contains(*missing, name) {
+			*missing = append(*missing, name)
+		}
+		return v
+	}
+}
+
+// newRakuten builds a Rakuten shop's connector (RMS); missing lists the
+// environment variables it needs that are not set.
+func newRakuten(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+	r := sh.rakuten
+	need := needEnv(e, &missing)
+	secret := need(cmp.Or(r.ServiceSecretEnv, "RAKUTEN_SERVICE_SECRET"))
+	key := need(cmp.Or(r.LicenseKeyEnv, "RAKUTEN_LICENSE_KEY"))
+	if len(missing) > 0 {
+		return connector{}, missing, nil
+	}
+	client, err := rakuten.NewClient(rakuten.Config{ServiceSecret: secret, LicenseKey: key, Endpoint: r.Endpoint, Now: e.now,
+		Sleep: e.sleep, Log: log})
+	if err != nil {
+		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
+	}
+	syncer := &rakuten.Syncer{Client: client, Shop: sh.shop, Store: store, Now: e.now, Log: log}
+	return connector{shop: sh.shop, every: sh.every, run: syncer.Run}, nil, nil
+}
+
+// newShopify builds a Shopify store's connector (Admin GraphQL); missing
+// lists the environment variables it needs that are not set.
+func newShopify(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+	sp := sh.shopify
+	need := needEnv(e, &missing)
+	token := need(cmp.Or(sp.TokenEnv, "SHOPIFY_ACCESS_TOKEN"))
+	if len(missing) > 0 {
+		return connector{}, missing, nil
+	}
+	client, err := shopify.NewClient(shopify.Config{Store: sp.Store, AccessToken: token, APIVersion: sp.APIVersion, Endpoint: sp.Endpoint,
+		Now: e.now, Sleep: e.sleep, Log: log})
+	if err != nil {
+		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
+	}
+	syncer := &shopify.Syncer{Client: client, Shop: sh.shop, Store: store, Now: e.now, Log: log}
+	return connector{shop: sh.shop, every: sh.every, run: syncer.Run}, nil, nil
+}
+
+// newYahoo builds a Yahoo! Shopping store's connector; missing lists the
+// environment variables it needs that are not set.
+func newYahoo(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+	y := sh.yahoo
+	need := needEnv(e, &missing)
+	token := need(cmp.Or(y.TokenEnv, "YAHOO_ACCESS_TOKEN"))
+	key := need(cmp.Or(y.PublicKeyEnv, "YAHOO_PUBLIC_KEY"))
+	if len(missing) > 0 {
+		return connector{}, missing, nil
+	}
+	client, err := yahoo.NewClient(yahoo.Config{SellerID: y.SellerID, AccessToken: token, PublicKey: key, KeyVersion: cmp.Or(y.KeyVersion, "1"),
+		Endpoint: y.Endpoint, Now: e.now, Sleep: e.sleep, Log: log})
+	if err != nil {
+		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
+	}
+	syncer := &yahoo.Syncer{Client: client, Shop: sh.shop, Store: store, Now: e.now, Log: log}
+	return connector{shop: sh.shop, every: sh.every, run: syncer.Run}, nil, nil
 }

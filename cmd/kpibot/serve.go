@@ -196,7 +196,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		return fail(e.stderr, p, log, err)
 	}
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
-		Evaluate: alerts.Tick, EvaluateEvery: alertsEvery, Syncs: syncs})
+		Evaluate: func(ctx context.Context) error {
+			return errors.Join(alerts.Tick(ctx), warnExpiringKeys(ctx, e.now(), settings, store, text))
+		}, EvaluateEvery: alertsEvery, Syncs: syncs})
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

@@ -85,7 +85,7 @@ func syncCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Print
 		}
 	}
 	// New data is judged at once; kpibot serve sends what that raises.
-	if err := alerts.Tick(ctx); err != nil {
+	if err := errors.Join(alerts.Tick(ctx), warnExpiringKeys(ctx, e.now(), settings, store, text)); err != nil {
 		log.Error("kpibot sync: alerts", "err", err)
 		code = 1
 	}

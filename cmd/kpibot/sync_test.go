@@ -7,11 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/amazon"
 	"github.com/kpibot/kpibot/connectors/amazon/amazontest"
+	"github.com/kpibot/kpibot/connectors/rakuten/rakutentest"
+	"github.com/kpibot/kpibot/connectors/shopify/shopifytest"
+	"github.com/kpibot/kpibot/connectors/yahoo/yahootest"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -196,4 +200,96 @@ func TestServePullsConfiguredShops(t *testing.T) {
 	if strings.Contains(s.stderr.String(), amazontest.Credentials.ClientSecret) || strings.Contains(s.stderr.String(), amazontest.Credentials.RefreshToken) {
 		t.Errorf("an Amazon secret reached the log:\n%s", s.stderr)
 	}
+}
+
+// kpibot sync pulls a Rakuten, a Yahoo! and a Shopify shop from their
+// fakes, each with its secrets from the environment.
+func TestSyncRakutenYahooShopify(t *testing.T) {
+	now, sleep := movingClock(demoNow) // the rate limits' waits pass at once
+	yh := yahootest.New(t)
+	yh.Now = now
+	var yhOrders []yahootest.Order
+	for i := range 20 {
+		at := demoNow.Add(-time.Duration(i+2) * time.Hour)
+		yhOrders = append(yhOrders, yahootest.Order{OrderID: fmt.Sprintf("kpibot-test-store-%05d", 10000+i), OrderTime: at,
+			LastUpdateTime: at, OrderStatus: 2, ShipStatus: 1, TotalPrice: 4980,
+			Items: []yahootest.Item{{ItemID: "case-01", Title: "スマホケース", UnitPrice: 4980, Quantity: 1}},
+			Bill:  yahootest.Person{LastName: "山田", FirstName: "花子", MailAddress: "hanako@example.jp", PhoneNumber: "090-1234-5678"}})
+	}
+	yh.Set(yhOrders...)
+	rk := rakutentest.New(t)
+	var rkOrders []rakutentest.Order
+	for i := range 30 {
+		rkOrders = append(rkOrders, rakutentest.NewOrder(fmt.Sprintf("123456-20261127-%010d", i), demoNow.Add(-time.Duration(i+2)*time.Hour)))
+	}
+	rk.Set(rkOrders...)
+	sp := shopifytest.New(t, func() time.Time { return demoNow })
+	for i := range 12 {
+		at := demoNow.Add(-time.Duration(i+2) * time.Hour)
+		sp.Set(shopifytest.Order{ID: fmt.Sprintf("gid://shopify/Order/%d", 5000+i), Name: fmt.Sprintf("#%d", 1000+i), CreatedAt: at,
+			UpdatedAt: at.Add(time.Minute), FinancialStatus: "PAID", FulfillmentStatus: "UNFULFILLED", Quantity: 1, Total: "2980.0",
+			Email: "hanako@example.jp"})
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "kpibot.yaml")
+	yaml := fmt.Sprintf(`shops:
+  - id: rk
+    platform: rakuten
+    rakuten:
+      endpoint: %s
+  - id: sp
+    platform: shopify
+    shopify:
+      store: %s
+      endpoint: %s
+  - id: yh
+    platform: yahoo
+    yahoo:
+      seller_id: %s
+      key_version: "%s"
+      endpoint: %s
+`, rk.URL, shopifytest.Store, sp.URL, yahootest.SellerID, yahootest.KeyVersion, yh.URL)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"RAKUTEN_SERVICE_SECRET": rakutentest.ServiceSecret, "RAKUTEN_LICENSE_KEY": rakutentest.LicenseKey,
+		"SHOPIFY_ACCESS_TOKEN": shopifytest.Token, "YAHOO_ACCESS_TOKEN": yahootest.Token,
+		"YAHOO_PUBLIC_KEY": yahootest.PublicKeyPEM(t, yahootest.StoreKey(t))}
+	var out, errOut bytes.Buffer
+	e := testEnv(&out, &errOut, "", "sync", "--db", filepath.Join(dir, "s.db"), "--config", config)
+	e.getenv = func(k string) string { return vars[k] }
+	e.now, e.sleep = now, sleep
+	if code := run(context.Background(), e); code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"rk · orders: 30 read, 30 new", "sp · orders: 12 read, 12 new", "yh · orders: 20 read, 20 new"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range []string{rakutentest.LicenseKey, rakutentest.ServiceSecret, shopifytest.Token, yahootest.Token,
+		"hanako@example.jp", "090-1234-5678"} {
+		if strings.Contains(out.String()+errOut.String(), secret) {
+			t.Errorf("%q reached the output", secret)
+		}
+	}
+}
+
+// movingClock is a clock that a wait moves on at once: the connectors'
+// rate limits and backoffs take no real time, yet see it pass.
+func movingClock(start time.Time) (now func() time.Time, sleep func(context.Context, time.Duration) error) {
+	var mu sync.Mutex
+	at := start
+	now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return at
+	}
+	sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		at = at.Add(d)
+		return ctx.Err()
+	}
+	return now, sleep
 }

@@ -3,9 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/kpibot/kpibot/kpi"
 )
@@ -14,10 +18,6 @@ import (
 // ticket can be converted by it (kpi.ConversionWindow), so how many rollup
 // days before it an order touches.
 const conversionDays = int(kpi.ConversionWindow / (24 * time.Hour))
-
-// checkEvery is how many records a write handles between two looks at its
-// context.
-const checkEvery = 256
 
 // Write upserts every record of b in one transaction, keyed as kpi.Batch
 // says, deletes the daily rollups that a new or changed record touches, and
@@ -48,6 +48,7 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 		steps := []func() error{
 			func() error { return put(ctx, w, &shopCodec, b.Shops, nil) },
 			func() error { return put(ctx, w, &orderCodec, b.Orders, w.touchOrder) },
+			func() error { return w.skipUnlinked(ctx) },
 			func() error { return put(ctx, w, &shipmentCodec, b.Shipments, w.touchShipment) },
 			func() error { return put(ctx, w, &returnCodec, b.Returns, w.touchReturn) },
 			func() error { return put(ctx, w, &reviewCodec, reviews, w.touchReview) },
@@ -92,6 +93,14 @@ type writer struct {
 
 	placedOf    map[shopKey]struct{} // orders whose placed day to mark
 	shipmentsOf map[shopKey]struct{} // orders written, whose shipments' days to mark
+	marked      markRange            // the days mark marked last
+	unlinked    map[string]bool      // shops whose orders in shipmentsOf have no stored shipment
+}
+
+// markRange is the days [first, last] of a shop.
+type markRange struct {
+	shop        string
+	first, last kpi.Date
 }
 
 type shopKey struct{ shop, id string }
@@ -115,68 +124,154 @@ func (w *writer) close() {
 	}
 }
 
-// put upserts recs and counts them. It first tries to insert each record
-// as new; only a record whose key is taken is read back and compared:
-// equal stored values are Unchanged (and nothing is written), others are
-// Updated. A bulk load of new records so costs one statement per record.
-// touch, if not nil, marks the rollup days of the old and the new version of
-// each inserted or changed record.
+// bulkRows is how many new records one statement inserts (see putNew).
+const bulkRows = 64
+
+// put upserts recs and counts them. They are taken in runs of bulkRows,
+// each inserted by one statement when all of its records are new, as in a
+// bulk load (putNew); the records of any other run, and of the last one,
+// are upserted one by one (putOne). touch, if not nil, marks the rollup
+// days of the old and the new version of each inserted or changed record.
 func put[T any](ctx context.Context, w *writer, c *codec[T], recs []T, touch func(*T)) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	var sts [3]*sql.Stmt
-	for i, q := range []string{c.insertNew(), c.selectByKey(), c.upsert()} {
-		st, err := w.stmt(ctx, q)
-		if err != nil {
-			return fmt.Errorf("sqlite: write %s: %w", c.table, err)
-		}
-		sts[i] = st
+	ps, err := prepare(ctx, w, c)
+	if err != nil {
+		return fmt.Errorf("sqlite: write %s: %w", c.table, err)
 	}
-	ins, sel, ups := sts[0], sts[1], sts[2]
-	nkeys := len(c.keys)
-	rowCtx := context.WithoutCancel(ctx) // see writeTx
-	for i := range recs {
-		if i%checkEvery == 0 && ctx.Err() != nil {
+	for i := 0; i < len(recs); {
+		if ctx.Err() != nil {
 			return fmt.Errorf("sqlite: write %s: %w", c.table, ctx.Err())
 		}
-		rec := &recs[i]
-		row := c.row(rec)
-		res, err := ins.ExecContext(rowCtx, row...)
-		if err != nil {
-			return fmt.Errorf("sqlite: write %s: %w", c.table, err)
+		end := min(i+bulkRows, len(recs))
+		run := recs[i:end]
+		rows := make([][]any, len(run))
+		for j := range run {
+			rows[j] = c.row(&run[j])
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: write %s: %w", c.table, err)
-		} else if n == 1 {
-			w.stats.Inserted++
-			if touch != nil {
-				touch(rec)
+		done := false
+		if len(run) == bulkRows {
+			if done, err = putNew(ctx, w, ps, run, rows, touch); err != nil {
+				return fmt.Errorf("sqlite: write %s: %w", c.table, err)
 			}
-			continue
 		}
-		old, err := c.scan(sel.QueryRowContext(rowCtx, row[:nkeys]...))
-		if err != nil {
-			return fmt.Errorf("sqlite: write %s: read stored: %w", c.table, err)
+		for j := 0; j < len(run) && !done; j++ {
+			if err := putOne(ctx, w, c, ps, &run[j], rows[j], touch); err != nil {
+				return fmt.Errorf("sqlite: write %s: %w", c.table, err)
+			}
 		}
-		if slices.Equal(c.row(&old), row) {
-			w.stats.Unchanged++
-			continue
-		}
-		w.stats.Updated++
-		if _, err := ups.ExecContext(rowCtx, row...); err != nil {
-			return fmt.Errorf("sqlite: write %s: %w", c.table, err)
-		}
-		if touch != nil {
-			touch(&old)
-			touch(rec)
-		}
+		i = end
 	}
 	return nil
 }
 
+// putStmts are the statements put uses for one table.
+type putStmts struct {
+	ins, sel, ups *sql.Stmt // one record: insert if new, read by key, upsert
+	insRun        *sql.Stmt // insert a run of bulkRows new records
+}
+
+// prepare returns the statements of c's table, prepared in the
+// transaction.
+func prepare[T any](ctx context.Context, w *writer, c *codec[T]) (putStmts, error) {
+	var ps putStmts
+	for _, x := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&ps.ins, c.insertNew()}, {&ps.sel, c.selectByKey()}, {&ps.ups, c.upsert()},
+		{&ps.insRun, c.insertRun(bulkRows)},
+	} {
+		st, err := w.stmt(ctx, x.query)
+		if err != nil {
+			return putStmts{}, err
+		}
+		*x.st = st
+	}
+	return ps, nil
+}
+
+// putNew inserts a run of bulkRows records whose stored values are rows
+// with one statement, and reports true, when their keys are all different
+// and none of them is stored yet. Otherwise the statement fails on the
+// first key taken, which undoes it (SQLite's ABORT), and putNew reports
+// false, having changed nothing.
+func putNew[T any](ctx context.Context, w *writer, ps putStmts, run []T, rows [][]any, touch func(*T)) (bool, error) {
+	vals := make([]any, 0, len(rows)*len(rows[0]))
+	for _, row := range rows {
+		vals = append(vals, row...)
+	}
+	_, err := ps.insRun.ExecContext(context.WithoutCancel(ctx), vals...) // see writeTx
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	w.stats.Inserted += len(run)
+	if touch != nil {
+		for i := range run {
+			touch(&run[i])
+		}
+	}
+	return true, nil
+}
+
+// putOne upserts one record whose stored values are row. It first tries
+// to insert it as new; only a record whose key is taken is read back and
+// compared: equal stored values are Unchanged (and nothing is written),
+// others are Updated.
+func putOne[T any](ctx context.Context, w *writer, c *codec[T], ps putStmts, rec *T, row []any, touch func(*T)) error {
+	rowCtx := context.WithoutCancel(ctx) // see writeTx
+	res, err := ps.ins.ExecContext(rowCtx, row...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 1 {
+		w.stats.Inserted++
+		if touch != nil {
+			touch(rec)
+		}
+		return nil
+	}
+	old, err := c.scan(ps.sel.QueryRowContext(rowCtx, row[:len(c.keys)]...))
+	if err != nil {
+		return fmt.Errorf("read stored: %w", err)
+	}
+	if slices.Equal(c.row(&old), row) {
+		w.stats.Unchanged++
+		return nil
+	}
+	w.stats.Updated++
+	if _, err := ps.ups.ExecContext(rowCtx, row...); err != nil {
+		return err
+	}
+	if touch != nil {
+		touch(&old)
+		touch(rec)
+	}
+	return nil
+}
+
+// insertRun returns the statement that inserts n new records, and fails
+// with nothing inserted when a key is taken.
+func (c *codec[T]) insertRun(n int) string {
+	all := append(append([]string{}, c.keys...), c.cols...)
+	return "INSERT INTO " + c.table + " (" + strings.Join(all, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(params(len(all))+", ", n), ", ")
+}
+
 // mark adds the days [first, last] of shop to the rollups to delete.
 func (w *writer) mark(shop string, first, last kpi.Date) {
+	r := markRange{shop, first, last}
+	if r == w.marked {
+		return // records in time order mark the same days again and again
+	}
+	w.marked = r
 	for d := first; d <= last; d++ {
 		w.dirty[shopDay{shop, d}] = struct{}{}
 	}
@@ -246,15 +341,74 @@ const lookupChunk = 500
 // all records are written, in a few queries of many ids each rather than one
 // per record, and so sees the orders and shipments of this batch too.
 func (w *writer) markLinked(ctx context.Context) error {
-	err := w.lookup(ctx, w.placedOf, placedDaysOf)
+	err := w.lookup(ctx, w.placedOf, distinct(placedDaysOf))
 	if err != nil {
 		return fmt.Errorf("sqlite: write: read placed days: %w", err)
 	}
-	err = w.lookup(ctx, w.shipmentsOf, shipmentDaysOf)
+	linked := w.shipmentsOf
+	if len(w.unlinked) > 0 {
+		linked = make(map[shopKey]struct{})
+		for k := range w.shipmentsOf {
+			if !w.unlinked[k.shop] {
+				linked[k] = struct{}{}
+			}
+		}
+	}
+	err = w.lookup(ctx, linked, distinct(shipmentDaysOf))
 	if err != nil {
 		return fmt.Errorf("sqlite: write: read shipment days: %w", err)
 	}
 	return nil
+}
+
+// anyShipmentOfOrders finds a shipment of a shop whose order id is in a
+// range.
+const anyShipmentOfOrders = "SELECT 1 FROM shipments INDEXED BY shipments_order " +
+	"WHERE shop = ? AND order_id >= ? AND order_id <= ? LIMIT 1"
+
+// skipUnlinked runs after the orders are written and before the
+// shipments. When no shipment of a shop is stored whose order id lies
+// between the least and the greatest of the shop's orders written, none of
+// those orders has a stored shipment, and markLinked need not look their
+// shipments up: the shipments of this batch mark their own days. A bulk
+// load of orders in the order of their ids so costs one index read per
+// shop, not one per order.
+func (w *writer) skipUnlinked(ctx context.Context) error {
+	type span struct{ lo, hi string }
+	spans := make(map[string]span)
+	for k := range w.shipmentsOf {
+		sp, ok := spans[k.shop]
+		if !ok {
+			sp = span{k.id, k.id}
+		}
+		spans[k.shop] = span{min(sp.lo, k.id), max(sp.hi, k.id)}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	st, err := w.stmt(ctx, anyShipmentOfOrders)
+	if err != nil {
+		return fmt.Errorf("sqlite: write: find shipments: %w", err)
+	}
+	w.unlinked = make(map[string]bool)
+	for shop, sp := range spans {
+		var one int
+		err := st.QueryRowContext(context.WithoutCancel(ctx), shop, sp.lo, sp.hi).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			w.unlinked[shop] = true
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: write: find shipments: %w", err)
+		}
+	}
+	return nil
+}
+
+// distinct returns query selecting each row once: a batch's orders mostly
+// share their days, and reading one row costs more than finding it.
+func distinct(query string) string {
+	return strings.Replace(query, "SELECT ", "SELECT DISTINCT ", 1)
 }
 
 // lookup runs prefix + "(?, ?, ...)" for the ids of each shop in keys, in
