@@ -16,7 +16,10 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.shops) != 1 || s.shops[0].shop.ID != "amazon-jp" || s.shops[0].every != 15*time.Minute || s.shops[0].amazon == nil ||
+	if len(s.shops) != 4 || s.shops[1].rakuten == nil || s.shops[1].issued.IsZero() || s.shops[2].yahoo == nil || s.shops[3].shopify == nil {
+		t.Fatalf("shops = %+v", s.shops)
+	}
+	if s.shops[0].shop.ID != "amazon-jp" || s.shops[0].every != 15*time.Minute || s.shops[0].amazon == nil ||
 		s.shops[0].amazon.RefreshTokenEnv != "AMAZON_REFRESH_TOKEN_MAIN" || s.shops[0].shop.Currency != "JPY" {
 		t.Fatalf("shops = %+v", s.shops)
 	}
