@@ -146,11 +146,11 @@ func (e RowError) String() string {
 
 // Import reads a file of kind from r and writes its rows as shop's records
 // to store, in transactions of Options.BatchSize rows. Rejected rows are
-// counted and listed in the Summary and the rest imported; the error is
-// for what stops the import: a file that cannot be read or lacks a column
-// the kind needs (a *kpi.Error with a locale key), a bad Options.Headers,
-// or a failed write (the batches written before it stay written). The
-// summary says what was done until then.
+// counted and listed in the Summary and the rest imported. The error is
+// for what stops the import: a file that is empty, lacks a column the kind
+// needs or has a bad Options.Headers (a *kpi.Error, Invalid, with a locale
+// key), r failing, or a failed write (the batches written before it stay
+// written). The summary says what was done until then.
 func Import(ctx context.Context, store kpi.Writer, shop string, kind Kind, r io.Reader, opts Options) (Summary, error) {
 	sum := Summary{Kind: kind}
 	spec, ok := specs[kind]
@@ -180,6 +180,9 @@ func Import(ctx context.Context, store kpi.Writer, shop string, kind Kind, r io.
 	if errors.As(err, &herr) {
 		return sum, kpi.Errorf(kpi.Invalid, "cli.import_missing_columns",
 			map[string]any{"Columns": strings.Join(herr.Missing, "; "), "Encoding": string(herr.Encoding)}, err)
+	}
+	if size.err != nil {
+		return sum, fmt.Errorf("csvimport: read: %w", size.err)
 	}
 	if err != nil {
 		return sum, kpi.Errorf(kpi.Invalid, "cli.import_bad_header", map[string]any{"Reason": err.Error()}, err)
@@ -393,15 +396,20 @@ func headerLine(head []byte) []byte {
 	return nil
 }
 
-// counter counts the bytes read through it.
+// counter counts the bytes read through it, and keeps the error that
+// ended the reading, if not the end of the file.
 type counter struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.err = err
+	}
 	return n, err
 }
 

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"golang.org/x/text/encoding/japanese"
@@ -454,6 +456,22 @@ func TestImportFails(t *testing.T) {
 	var ke *kpi.Error
 	if !errors.As(err, &ke) || !strings.Contains(fmt.Sprint(ke.Args["Columns"]), "下单时间") {
 		t.Errorf("missing columns: %v %v; want the names the column may have", err, ke)
+	}
+}
+
+// A reader that fails fails the import with its error, whether it fails
+// at once or after the header line.
+func TestReaderFails(t *testing.T) {
+	broken := errors.New("disk gone")
+	for _, r := range []io.Reader{
+		iotest.ErrReader(broken),
+		io.MultiReader(strings.NewReader(orderHeader+"A1,2026-11-20,,,100,1,\n"), iotest.ErrReader(broken)),
+	} {
+		var w recorder
+		_, err := csvimport.Import(context.Background(), &w, shop, csvimport.Orders, r, csvimport.Options{})
+		if !errors.Is(err, broken) || w.writes != 0 {
+			t.Errorf("Import: %v after %d writes, want %v", err, w.writes, broken)
+		}
 	}
 }
 
