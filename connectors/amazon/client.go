@@ -19,13 +19,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kpibot/kpibot/internal/pace"
 )
 
 // Japan's marketplace and the endpoints that serve it.
@@ -92,7 +93,7 @@ func NewClient(c Config) (*Client, error) {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = pace.Sleep
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -237,30 +238,12 @@ func (c *Client) forgetToken(token string) {
 // Retries times more: a 429, a 5xx or a network error is tried again after
 // a doubling wait with jitter (1 s, 2 s, 4 s … at most a minute).
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
-	wait := time.Second
-	for attempt := 0; ; attempt++ {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("amazon: %s: %w", op, ctx.Err())
-		}
+	r := pace.Retry{Name: "amazon", Tries: c.c.Retries, Sleep: c.c.Sleep, Log: c.log}
+	return r.Do(ctx, op, try, func(err error) (temporary, typed bool) {
 		var ae *APIError
-		temporary := !errors.As(err, &ae) || ae.Temporary()
-		if !temporary || attempt >= c.c.Retries {
-			if ae == nil {
-				return fmt.Errorf("amazon: %s: %w", op, err)
-			}
-			return err
-		}
-		d := wait/2 + rand.N(wait)
-		c.log.Warn("amazon: retrying", "op", op, "attempt", attempt+1, "in", d.Round(time.Millisecond), "err", err)
-		if err := c.c.Sleep(ctx, d); err != nil {
-			return fmt.Errorf("amazon: %s: %w", op, err)
-		}
-		wait = min(2*wait, time.Minute)
-	}
+		typed = errors.As(err, &ae)
+		return !typed || ae.Temporary(), typed
+	})
 }
 
 // send does req and decodes a 2xx JSON answer into out (nil: the body is

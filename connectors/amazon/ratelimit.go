@@ -2,9 +2,10 @@ package amazon
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
+
+	"github.com/kpibot/kpibot/internal/pace"
 )
 
 // Limit is an operation's usage plan as Amazon publishes it: a token bucket
@@ -34,77 +35,42 @@ type buckets struct {
 	sleep func(context.Context, time.Duration) error
 
 	mu sync.Mutex
-	by map[string]*bucket
-}
-
-type bucket struct {
-	limit  Limit
-	tokens float64
-	at     time.Time
+	by map[string]*pace.Bucket
 }
 
 func newBuckets(now func() time.Time, sleep func(context.Context, time.Duration) error) *buckets {
-	return &buckets{now: now, sleep: sleep, by: map[string]*bucket{}}
+	return &buckets{now: now, sleep: sleep, by: map[string]*pace.Bucket{}}
 }
 
-// wait takes a token of op's bucket, sleeping until one is there. An
-// operation without a published plan is not limited here.
-func (b *buckets) wait(ctx context.Context, op string) error {
-	for {
-		d := b.take(op)
-		if d <= 0 {
-			return nil
-		}
-		if err := b.sleep(ctx, d); err != nil {
-			return err
-		}
-	}
-}
-
-// take takes a token and returns 0, or returns how long until one comes.
-func (b *buckets) take(op string) time.Duration {
+// of returns op's bucket; nil for an operation without a published plan,
+// which is not limited here.
+func (b *buckets) of(op string) *pace.Bucket {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.now()
 	k, ok := b.by[op]
 	if !ok {
 		l, known := Limits[op]
 		if !known {
-			return 0
+			return nil
 		}
-		k = &bucket{limit: l, tokens: l.Burst, at: now}
+		k = pace.NewBucket(l.Rate, l.Burst, b.now, b.sleep)
 		b.by[op] = k
 	}
-	if el := now.Sub(k.at).Seconds(); el > 0 {
-		k.tokens = min(k.limit.Burst, k.tokens+el*k.limit.Rate)
-		k.at = now
+	return k
+}
+
+// wait takes a token of op's bucket, sleeping until one is there.
+func (b *buckets) wait(ctx context.Context, op string) error {
+	if k := b.of(op); k != nil {
+		return k.Wait(ctx)
 	}
-	if k.tokens >= 1 {
-		k.tokens--
-		return 0
-	}
-	// Rounded up: a wait rounded down to 0 would return without a token.
-	return time.Duration(math.Ceil((1 - k.tokens) / k.limit.Rate * float64(time.Second)))
+	return nil
 }
 
 // empty drains op's bucket: Amazon said 429, so its count of our calls is
 // ahead of ours.
 func (b *buckets) empty(op string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if k, ok := b.by[op]; ok {
-		k.tokens, k.at = 0, b.now()
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+	if k := b.of(op); k != nil {
+		k.Empty()
 	}
 }

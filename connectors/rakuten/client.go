@@ -23,11 +23,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kpibot/kpibot/internal/pace"
 )
 
 // DefaultEndpoint is the RMS web API's base URL.
@@ -55,7 +56,7 @@ type Config struct {
 type Client struct {
 	c     Config
 	auth  string // the Authorization header: never logged
-	limit *bucket
+	limit *pace.Bucket
 	log   *slog.Logger
 }
 
@@ -75,7 +76,7 @@ func NewClient(c Config) (*Client, error) {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = pace.Sleep
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -84,7 +85,7 @@ func NewClient(c Config) (*Client, error) {
 	return &Client{
 		c:     c,
 		auth:  "ESA " + base64.StdEncoding.EncodeToString([]byte(c.ServiceSecret+":"+c.LicenseKey)),
-		limit: newBucket(requestsPerSecond, 1, c.Now, c.Sleep),
+		limit: pace.NewBucket(requestsPerSecond, 1, c.Now, c.Sleep),
 		log:   c.Log.With("connector", "rakuten"),
 	}, nil
 }
@@ -149,7 +150,7 @@ func (c *Client) post(ctx context.Context, op, path string, body, out any) error
 	}
 	u := c.c.Endpoint + path
 	return c.retry(ctx, op, func() error {
-		if err := c.limit.wait(ctx); err != nil {
+		if err := c.limit.Wait(ctx); err != nil {
 			return err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(data))
@@ -163,7 +164,7 @@ func (c *Client) post(ctx context.Context, op, path string, body, out any) error
 		err = c.send(req, op, out)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
-			c.limit.empty() // RMS counts our calls ahead of us
+			c.limit.Empty() // RMS counts our calls ahead of us
 		}
 		return err
 	})
@@ -173,30 +174,12 @@ func (c *Client) post(ctx context.Context, op, path string, body, out any) error
 // Retries times more: a 429, a 5xx or a network error is tried again after
 // a doubling wait with jitter (1 s, 2 s, 4 s … at most a minute).
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
-	wait := time.Second
-	for attempt := 0; ; attempt++ {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("rakuten: %s: %w", op, ctx.Err())
-		}
+	r := pace.Retry{Name: "rakuten", Tries: c.c.Retries, Sleep: c.c.Sleep, Log: c.log}
+	return r.Do(ctx, op, try, func(err error) (temporary, typed bool) {
 		var ae *APIError
-		temporary := !errors.As(err, &ae) || ae.Temporary()
-		if !temporary || attempt >= c.c.Retries {
-			if ae == nil {
-				return fmt.Errorf("rakuten: %s: %w", op, err)
-			}
-			return err
-		}
-		d := wait/2 + rand.N(wait)
-		c.log.Warn("rakuten: retrying", "op", op, "attempt", attempt+1, "in", d.Round(time.Millisecond), "err", err)
-		if err := c.c.Sleep(ctx, d); err != nil {
-			return fmt.Errorf("rakuten: %s: %w", op, err)
-		}
-		wait = min(2*wait, time.Minute)
-	}
+		typed = errors.As(err, &ae)
+		return !typed || ae.Temporary(), typed
+	})
 }
 
 // send does req and decodes a 2xx JSON answer into out; any other answer

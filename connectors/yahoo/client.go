@@ -26,12 +26,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kpibot/kpibot/internal/pace"
 )
 
 // DefaultEndpoint is the Store API's production host.
@@ -119,7 +120,7 @@ func NewClient(c Config) (*Client, error) {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = pace.Sleep
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -258,33 +259,18 @@ func (c *Client) post(ctx context.Context, op string, req, out any) error {
 
 // retry runs try until it succeeds, fails for good, or has been tried
 // Retries times more: a 429, a 5xx or a network error is tried again after
-// a doubling wait with jitter (1 s, 2 s, 4 s … at most a minute).
+// a doubling wait with jitter (1 s, 2 s, 4 s … at most a minute); the
+// day's allowance spent and the client's own failures are not.
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
-	wait := time.Second
-	for attempt := 0; ; attempt++ {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("yahoo: %s: %w", op, ctx.Err())
-		}
+	r := pace.Retry{Name: "yahoo", Tries: c.c.Retries, Sleep: c.c.Sleep, Log: c.log}
+	return r.Do(ctx, op, try, func(err error) (temporary, typed bool) {
 		var ae *APIError
-		isAPI := errors.As(err, &ae)
-		temporary := isAPI && ae.Temporary() || !isAPI && !errors.Is(err, ErrDailyLimit) && !errors.Is(err, errLocal)
-		if !temporary || attempt >= c.c.Retries {
-			if isAPI {
-				return err
-			}
-			return fmt.Errorf("yahoo: %s: %w", op, err)
+		typed = errors.As(err, &ae)
+		if typed {
+			return ae.Temporary(), true
 		}
-		d := wait/2 + rand.N(wait)
-		c.log.Warn("yahoo: retrying", "op", op, "attempt", attempt+1, "in", d.Round(time.Millisecond), "err", err)
-		if err := c.c.Sleep(ctx, d); err != nil {
-			return fmt.Errorf("yahoo: %s: %w", op, err)
-		}
-		wait = min(2*wait, time.Minute)
-	}
+		return !errors.Is(err, ErrDailyLimit) && !errors.Is(err, errLocal), false
+	})
 }
 
 // errLocal marks a failure of the client's own that trying again cannot

@@ -3,9 +3,10 @@ package yahoo
 import (
 	"context"
 	"errors"
-	"math"
 	"sync"
 	"time"
+
+	"github.com/kpibot/kpibot/internal/pace"
 )
 
 // ErrDailyLimit is the client's refusal to call Yahoo once it has made its
@@ -17,67 +18,31 @@ var ErrDailyLimit = errors.New("yahoo: the day's call allowance is spent")
 // a second that holds one call, so that calls never come in bursts, and a
 // count of the day's calls.
 type limiter struct {
-	now   func() time.Time
-	sleep func(context.Context, time.Duration) error
-	rate  float64
-	daily int
+	now    func() time.Time
+	daily  int
+	bucket *pace.Bucket
 
-	mu     sync.Mutex
-	tokens float64
-	at     time.Time
-	day    string // the day counted, YYYY-MM-DD in Japan
-	used   int    // calls that day
+	mu   sync.Mutex
+	day  string // the day counted, YYYY-MM-DD in Japan
+	used int    // calls that day
 }
 
 func newLimiter(now func() time.Time, sleep func(context.Context, time.Duration) error, rate float64, daily int) *limiter {
-	return &limiter{now: now, sleep: sleep, rate: rate, daily: daily, tokens: 1, at: now()}
+	return &limiter{now: now, daily: daily, bucket: pace.NewBucket(rate, 1, now, sleep)}
 }
 
-// wait takes a call of the bucket and the day, sleeping until there is one.
+// wait takes a call of the day and of the bucket, sleeping until there is
+// one; ErrDailyLimit once the day's calls are spent.
 func (l *limiter) wait(ctx context.Context) error {
-	for {
-		d, err := l.take()
-		if err != nil || d <= 0 {
-			return err
-		}
-		if err := l.sleep(ctx, d); err != nil {
-			return err
-		}
-	}
-}
-
-// take takes a call and returns 0, or returns how long until there is one.
-func (l *limiter) take() (time.Duration, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if day := now.In(jst).Format(time.DateOnly); day != l.day {
+	if day := l.now().In(jst).Format(time.DateOnly); day != l.day {
 		l.day, l.used = day, 0
 	}
 	if l.used >= l.daily {
-		return 0, ErrDailyLimit
+		l.mu.Unlock()
+		return ErrDailyLimit
 	}
-	if el := now.Sub(l.at).Seconds(); el > 0 {
-		l.tokens = min(1, l.tokens+el*l.rate)
-		l.at = now
-	}
-	if l.tokens >= 1 {
-		l.tokens--
-		l.used++
-		return 0, nil
-	}
-	// Rounded up: a wait rounded down to 0 would return without a call.
-	return time.Duration(math.Ceil((1 - l.tokens) / l.rate * float64(time.Second))), nil
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	l.used++
+	l.mu.Unlock()
+	return l.bucket.Wait(ctx)
 }
