@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/kpibot/kpibot/connectors/amazon"
 	"github.com/kpibot/kpibot/connectors/amazon/amazontest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 )
@@ -75,7 +75,7 @@ type adsHarness struct {
 	ads    *amazontest.Ads
 	clock  *fakeClock
 	store  *sqlite.Store
-	logs   *bytes.Buffer
+	logs   *connectortest.Log
 	syncer *amazon.Syncer
 }
 
@@ -84,17 +84,10 @@ type adsHarness struct {
 // secrets.
 func newAdsHarness(t *testing.T, profile string, since time.Duration) *adsHarness {
 	t.Helper()
-	h := &adsHarness{t: t, fake: amazontest.New(t), clock: &fakeClock{now: adsNow}, logs: &bytes.Buffer{}}
+	h := &adsHarness{t: t, fake: amazontest.New(t), clock: &fakeClock{now: adsNow}, logs: &connectortest.Log{}}
 	h.ads = h.fake.Ads(adsProfile)
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "kpi.db"), h.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{adsShop}}); err != nil {
-		t.Fatal(err)
-	}
+	log := h.logs.Logger()
+	store := connectortest.OpenStore(t, filepath.Join(t.TempDir(), "kpi.db"), h.clock.Now, adsShop)
 	h.store = store
 	cfg := h.fake.AdsConfig(profile)
 	cfg.Now, cfg.Sleep, cfg.Log = h.clock.Now, h.clock.Sleep, log

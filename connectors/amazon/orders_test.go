@@ -4,24 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/amazon"
 	"github.com/kpibot/kpibot/connectors/amazon/amazontest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 )
 
 // ordersShop is the shop the orders tests pull.
@@ -33,98 +30,17 @@ var ordersNow = time.Date(2026, 3, 20, 3, 0, 0, 0, time.UTC)
 // refill is how long searchOrders' bucket takes to earn one call.
 var refill = time.Duration(float64(time.Second) / amazon.Limits["searchOrders"].Rate)
 
-// ordersClock is the orders tests' time: Sleep returns at once, moving the
-// clock on by what it was asked to wait, and counts the waits.
-type ordersClock struct {
-	mu    sync.Mutex
-	start time.Time
-	now   time.Time
-	waits []time.Duration
-}
-
-func newOrdersClock(now time.Time) *ordersClock { return &ordersClock{start: now, now: now} }
-
-func (c *ordersClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *ordersClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-// advance moves the clock on without a wait.
-func (c *ordersClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// waited returns the waits so far and how far the clock has moved.
-func (c *ordersClock) waited() ([]time.Duration, time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...), c.now.Sub(c.start)
-}
-
-// ordersLogs collects a test's logs.
-type ordersLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *ordersLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *ordersLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// ordersStore is the SQLite store, calling afterSave after each cursor it
-// saves: a test stops or disturbs a pull there.
-type ordersStore struct {
-	*sqlite.Store
-	mu        sync.Mutex
-	saves     int
-	afterSave func(n int) // n: the saves so far
-}
-
-func (s *ordersStore) SaveSyncCursor(ctx context.Context, shop, stream, cursor string) error {
-	err := s.Store.SaveSyncCursor(ctx, shop, stream, cursor)
-	s.mu.Lock()
-	s.saves++
-	n, hook := s.saves, s.afterSave
-	s.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	return err
-}
-
 // ordersEnv is a shop whose orders are pulled from the fake into a SQLite
 // file in t.TempDir(), on a fake clock, logging at Debug into logs.
 type ordersEnv struct {
 	t      *testing.T
 	fake   *amazontest.Server
 	orders *amazontest.Orders
-	clock  *ordersClock
+	clock  *connectortest.Clock
 	dir    string
 	path   string
-	store  *ordersStore
-	logs   *ordersLogs
+	store  *connectortest.Store
+	logs   *connectortest.Log
 	syncer *amazon.Syncer
 }
 
@@ -152,13 +68,13 @@ func newOrdersEnv(t *testing.T, s ordersSetup) *ordersEnv {
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	}
-	e := &ordersEnv{t: t, fake: s.fake, orders: s.orders, clock: newOrdersClock(s.now), dir: s.dir,
-		path: filepath.Join(s.dir, "kpi.db"), logs: &ordersLogs{}}
+	e := &ordersEnv{t: t, fake: s.fake, orders: s.orders, clock: connectortest.NewClock(s.now), dir: s.dir,
+		path: filepath.Join(s.dir, "kpi.db"), logs: &connectortest.Log{}}
 	if e.fake == nil {
 		e.fake = amazontest.New(t)
 		e.orders = e.fake.ServeOrders()
 	}
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := e.logs.Logger()
 	cfg := e.fake.Config()
 	cfg.Now, cfg.Sleep, cfg.Log, cfg.HTTP, cfg.Retries = e.clock.Now, e.clock.Sleep, log, s.http, s.retries
 	if s.creds != nil {
@@ -168,15 +84,8 @@ func newOrdersEnv(t *testing.T, s ordersSetup) *ordersEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(t.Context(), e.path, e.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{s.shop}}); err != nil {
-		t.Fatal(err)
-	}
-	e.store = &ordersStore{Store: store}
+	store := connectortest.OpenStore(t, e.path, e.clock.Now, s.shop)
+	e.store = &connectortest.Store{Store: store}
 	e.syncer = &amazon.Syncer{Client: client, Shop: s.shop, Store: e.store, Now: e.clock.Now, Log: log}
 	if !s.noVerify {
 		t.Cleanup(func() { assertNoOrdersSecrets(t, "the logs", e.logs.String(), e.fake.Tokens()) })
@@ -202,56 +111,8 @@ func (e *ordersEnv) mustSync() amazon.Progress {
 // stored reads the shop's orders and shipments back from the SQLite file.
 func (e *ordersEnv) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 	e.t.Helper()
-	db, err := sql.Open("sqlite3", e.path) // the driver kpi/sqlite registers
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer db.Close()
-	at := func(v sql.NullInt64) time.Time {
-		if !v.Valid {
-			return time.Time{}
-		}
-		return time.Unix(v.Int64, 0).UTC()
-	}
-	orders := map[string]kpi.Order{}
-	rows, err := db.QueryContext(e.t.Context(), `SELECT shop, id, customer_ref, placed, paid, ship_by, promised_by,
-		status, total, units, channel, claim, chargeback FROM orders WHERE shop = ?`, e.syncer.Shop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for rows.Next() {
-		var o kpi.Order
-		var placed, paid, shipBy, promisedBy sql.NullInt64
-		if err := rows.Scan(&o.Shop, &o.ID, &o.CustomerRef, &placed, &paid, &shipBy, &promisedBy, &o.Status, &o.Total,
-			&o.Units, &o.Channel, &o.Claim, &o.Chargeback); err != nil {
-			e.t.Fatal(err)
-		}
-		o.Placed, o.Paid, o.ShipBy, o.PromisedBy = at(placed), at(paid), at(shipBy), at(promisedBy)
-		orders[o.ID] = o
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	shipments := map[string]kpi.Shipment{}
-	rows, err = db.QueryContext(e.t.Context(), `SELECT shop, id, order_id, shipped, carrier, tracking, delivered, units
-		FROM shipments WHERE shop = ?`, e.syncer.Shop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s kpi.Shipment
-		var shipped, delivered sql.NullInt64
-		if err := rows.Scan(&s.Shop, &s.ID, &s.OrderID, &shipped, &s.Carrier, &s.Tracking, &delivered, &s.Units); err != nil {
-			e.t.Fatal(err)
-		}
-		s.Shipped, s.Delivered = at(shipped), at(delivered)
-		shipments[s.ID] = s
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	return orders, shipments
+	r := connectortest.Stored(e.t, e.path, e.syncer.Shop.ID)
+	return r.Orders, r.Shipments
 }
 
 // assertStored checks that the store holds exactly the orders and
@@ -259,26 +120,8 @@ func (e *ordersEnv) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 func (e *ordersEnv) assertStored(wantOrders map[string]kpi.Order, wantShipments map[string]kpi.Shipment) {
 	e.t.Helper()
 	orders, shipments := e.stored()
-	assertSame(e.t, "order", orders, wantOrders)
-	assertSame(e.t, "shipment", shipments, wantShipments)
-}
-
-func assertSame[T comparable](t *testing.T, kind string, got, want map[string]T) {
-	t.Helper()
-	for id, w := range want {
-		g, ok := got[id]
-		switch {
-		case !ok:
-			t.Errorf("%s %s not stored", kind, id)
-		case g != w:
-			t.Errorf("%s %s stored as\n%+v\nwant\n%+v", kind, id, g, w)
-		}
-	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("%s %s stored, not wanted", kind, id)
-		}
-	}
+	connectortest.AssertSame(e.t, "order", orders, wantOrders)
+	connectortest.AssertSame(e.t, "shipment", shipments, wantShipments)
 }
 
 // buyerRef is the CustomerRef of a buyer's e-mail in a shop.
@@ -643,7 +486,7 @@ func TestSyncOrdersPagesIncrementally(t *testing.T) {
 
 	// An hour later, nothing changed: the pull asks from the last update
 	// seen, less the overlap, and writes nothing new.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	lastUpdate := start.Add(249*10*time.Minute + time.Hour)
 	p = e.mustSync()
 	if p.Stats.Inserted != 0 || p.Stats.Updated != 0 {
@@ -671,7 +514,7 @@ func TestSyncOrdersPagesIncrementally(t *testing.T) {
 	shipped.Set(iso(e.clock.Now().Add(-10*time.Minute)), "lastUpdatedTime")
 	list[0] = shipped
 	e.orders.Set(list...)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p = e.mustSync()
 	if p.Stats.Inserted != 0 || p.Stats.Updated != 1 {
 		t.Errorf("third pull wrote %+v, want the shipped order updated", p.Stats)
@@ -702,7 +545,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 			}
 			// Each 429 empties the bucket: the two tries after them and the
 			// two pages after that each wait for a call to be earned.
-			if _, took := e.clock.waited(); took < 4*refill || took > 4*refill+time.Second {
+			if took := e.clock.Elapsed(); took < 4*refill || took > 4*refill+time.Second {
 				t.Errorf("the pull waited %v, want 4 × %v", took, refill)
 			}
 		},
@@ -743,7 +586,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 	}, {
 		name: "the access token expires after page 1",
 		before: func(e *ordersEnv, _ context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 {
 					e.fake.Expire()
 				}
@@ -760,7 +603,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 	}, {
 		name: "page 2 fails for good",
 		before: func(e *ordersEnv, _ context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 { // the first try and the client's 5 retries
 					for range 6 {
 						e.fake.Fail("searchOrders", amazontest.Fault{Status: 500})
@@ -780,7 +623,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 	}, {
 		name: "cancelled after page 1",
 		before: func(e *ordersEnv, cancel context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 {
 					cancel()
 				}
@@ -797,7 +640,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 	}, {
 		name: "cancelled after page 1, the page token expired since",
 		before: func(e *ordersEnv, cancel context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 {
 					cancel()
 					e.orders.ExpireTokens()
@@ -844,7 +687,7 @@ func TestSyncOrdersSurvivesFaults(t *testing.T) {
 				}
 				tt.firstErr(t, err)
 				assertNoOrdersSecrets(t, "the error", err.Error(), e.fake.Tokens())
-				e.store.afterSave = nil
+				e.store.AfterSave = nil
 				if p, err = e.sync(t.Context()); err != nil {
 					t.Fatalf("second pull: %v", err)
 				}
@@ -894,11 +737,11 @@ func TestSyncOrdersReportsBadRequests(t *testing.T) {
 	if got := e.fake.Calls("getOrders"); got != 0 {
 		t.Errorf("getOrders called %d times, want 0: a 400 is no reason to use v0", got)
 	}
-	if waits, _ := e.clock.waited(); len(waits) != 0 {
+	if waits := e.clock.Waits(); len(waits) != 0 {
 		t.Errorf("the pull waited %v, want no wait", waits)
 	}
-	if orders, _ := e.stored(); len(orders) != 0 || e.store.saves != 0 {
-		t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.saves)
+	if orders, _ := e.stored(); len(orders) != 0 || e.store.Saves() != 0 {
+		t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.Saves())
 	}
 }
 
@@ -913,7 +756,7 @@ func TestSyncOrdersKeepsToTheRateLimit(t *testing.T) {
 		t.Fatalf("%d pages, %d calls; want 25, 25", p.Pages, e.fake.Calls("searchOrders"))
 	}
 	// A burst of 20, then one call each 1/0.0056 s.
-	waits, _ := e.clock.waited()
+	waits := e.clock.Waits()
 	if len(waits) != 5 {
 		t.Fatalf("the pull waited %d times (%v), want 5", len(waits), waits)
 	}
@@ -946,7 +789,7 @@ func TestSyncOrdersFallsBackToV0(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			if tt.crash {
-				e.store.afterSave = func(n int) {
+				e.store.AfterSave = func(n int) {
 					if n == 1 {
 						cancel()
 					}
@@ -959,7 +802,7 @@ func TestSyncOrdersFallsBackToV0(t *testing.T) {
 				if !errors.Is(err, context.Canceled) {
 					t.Fatalf("first pull: %v, want context.Canceled", err)
 				}
-				e.store.afterSave = nil
+				e.store.AfterSave = nil
 				searches := e.fake.Calls("searchOrders")
 				if p, err = e.sync(t.Context()); err != nil {
 					t.Fatal(err)
@@ -1038,18 +881,7 @@ func TestSyncOrdersKeepsNoPII(t *testing.T) {
 		}
 	}
 
-	files, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data []byte
-	for _, f := range files { // the database, and its WAL if one is left
-		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = append(data, b...)
-	}
+	data := connectortest.Files(t, dir) // the database, and its WAL if one is left
 	for _, id := range []string{"123-4567890-1234567", "902-3159896-1390916"} {
 		if !bytes.Contains(data, []byte(id)) {
 			t.Fatalf("the files do not hold order %s: the scan would prove nothing", id)
@@ -1073,7 +905,7 @@ func TestSyncOrdersKeepsSecrets(t *testing.T) {
 	e.orders.Set(list...)
 	e.fake.Fail("token", amazontest.Fault{Status: 500})
 	e.fake.Fail("searchOrders", amazontest.Fault{Status: 429}, amazontest.Fault{Status: 503}, amazontest.Fault{Delay: 2 * time.Second})
-	e.store.afterSave = func(n int) {
+	e.store.AfterSave = func(n int) {
 		if n == 1 {
 			e.fake.Expire()
 		}
@@ -1098,7 +930,7 @@ func TestSyncOrdersKeepsSecrets(t *testing.T) {
 	assertNoOrdersSecrets(t, "the logs", bad.logs.String(), bad.fake.Tokens())
 
 	e.fake.Fail("searchOrders", amazontest.Fault{Status: 400})
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if _, err := e.sync(t.Context()); err == nil {
 		t.Error("pull answered 400 succeeded")
 	} else {

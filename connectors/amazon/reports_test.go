@@ -2,18 +2,15 @@ package amazon_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 
 	"github.com/kpibot/kpibot/connectors/amazon"
 	"github.com/kpibot/kpibot/connectors/amazon/amazontest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 )
@@ -30,93 +28,22 @@ var reportNow = time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 
 var reportShop = kpi.Shop{ID: "amz-reports", Platform: kpi.Amazon, Marketplace: amazon.MarketplaceJP, Name: "Amazon JP", Currency: "JPY"}
 
-// reportClock is the report tests' time: Sleep returns at once, moving
-// the clock on by what it was asked to wait, and records the waits.
-type reportClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *reportClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *reportClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-func (c *reportClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *reportClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
-// reportLogs collects a test's JSON logs.
-type reportLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *reportLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *reportLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// entries returns the log entries with message msg.
-func (l *reportLogs) entries(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(l.String()) {
-		var e map[string]any
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if e["msg"] == msg {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // reportEnv is a shop synced from the fake into a SQLite file.
 type reportEnv struct {
-	clock   *reportClock
+	clock   *connectortest.Clock
 	fake    *amazontest.Server
 	reports *amazontest.Reports
 	store   *sqlite.Store
 	db      *sql.DB // the same file, read directly
-	logs    *reportLogs
+	logs    *connectortest.Log
 	sync    *amazon.Syncer
 }
 
 func newReportEnv(t *testing.T) *reportEnv {
 	t.Helper()
-	e := &reportEnv{clock: &reportClock{now: reportNow}, fake: amazontest.New(t), logs: &reportLogs{}}
+	e := &reportEnv{clock: connectortest.NewClock(reportNow), fake: amazontest.New(t), logs: &connectortest.Log{}}
 	e.reports = e.fake.ServeReports(e.clock.Now)
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := e.logs.JSONLogger()
 	cfg := e.fake.Config()
 	cfg.Now, cfg.Sleep, cfg.Log = e.clock.Now, e.clock.Sleep, log
 	client, err := amazon.NewClient(cfg)
@@ -124,17 +51,8 @@ func newReportEnv(t *testing.T) *reportEnv {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "kpi.db")
-	if e.store, err = sqlite.Open(t.Context(), path, e.clock.Now); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.store.Close() })
-	if _, err := e.store.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{reportShop}}); err != nil {
-		t.Fatal(err)
-	}
-	if e.db, err = sql.Open("sqlite3", path); err != nil { // registered by kpi/sqlite
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
+	e.store = connectortest.OpenStore(t, path, e.clock.Now, reportShop)
+	e.db = connectortest.OpenDB(t, path) // the same file, read directly
 	e.sync = &amazon.Syncer{Client: client, Shop: reportShop, Store: e.store, Now: e.clock.Now, Log: log}
 	return e
 }
@@ -408,11 +326,11 @@ func TestSyncReportStoresExactRecords(t *testing.T) {
 					reason += fmt.Sprintf(", column %q", col)
 				}
 				reason += ": " + f.badReason
-				rejected := e.logs.entries(t, "amazon: report row rejected")
+				rejected := e.logs.Entries(t, "amazon: report row rejected")
 				if len(rejected) != 1 || rejected[0]["line"] != float64(f.badLine) || rejected[0]["reason"] != reason {
 					t.Errorf("rejected rows logged: %v\nwant one, line %d: %s", rejected, f.badLine, reason)
 				}
-				read := e.logs.entries(t, "amazon: report read")
+				read := e.logs.Entries(t, "amazon: report read")
 				enc := map[bool]string{false: "UTF-8", true: "Shift_JIS"}[v.sjis]
 				if len(read) != 1 || read[0]["rows"] != float64(f.rows) || read[0]["records"] != float64(f.records) ||
 					read[0]["rejected"] != float64(1) || read[0]["skipped"] != float64(f.skipped) || read[0]["encoding"] != enc {
@@ -554,7 +472,7 @@ func TestSyncReportResumes(t *testing.T) {
 
 	// Ten minutes later: no new inventory snapshot; every other report
 	// reaches back two days before its cursor, to now.
-	e.clock.advance(10 * time.Minute)
+	e.clock.Advance(10 * time.Minute)
 	second := run()
 	created := e.reports.Created()[firstCreated:]
 	if len(created) != 3 {
@@ -581,7 +499,7 @@ func TestSyncReportResumes(t *testing.T) {
 	}
 
 	// An hour after the first, a new snapshot.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p, err := e.sync.SyncReport(t.Context(), "inventory")
 	if err != nil {
 		t.Fatal(err)
@@ -643,7 +561,7 @@ func TestSyncReportsKeepNoBuyerData(t *testing.T) {
 				t.Fatalf("%s, %s: %v", f.name, v.name, err)
 			}
 		}
-		e.clock.advance(2 * time.Hour)
+		e.clock.Advance(2 * time.Hour)
 	}
 	// The buyers' and recipients' names, e-mails, phones and addresses in
 	// the files, the raters' e-mails, and an e-mail in a buyer's comment.
@@ -654,46 +572,7 @@ func TestSyncReportsKeepNoBuyerData(t *testing.T) {
 		"千代田", "梅田", "栄3-3-3", "北1条西2-3", "100-0001", "530-0001", "060-0001", "460-0008",
 		"東京都", "大阪", "北海道", "愛知県", "札幌", "名古屋",
 	}
-	var texts []string
-	tables, err := e.db.QueryContext(t.Context(), "SELECT name FROM sqlite_master WHERE type = 'table'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for tables.Next() {
-		var n string
-		if err := tables.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	tables.Close()
-	for _, table := range names {
-		rows, err := e.db.QueryContext(t.Context(), "SELECT * FROM "+table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				switch v := v.(type) {
-				case string:
-					texts = append(texts, table+"."+cols[i]+": "+v)
-				case []byte:
-					texts = append(texts, table+"."+cols[i]+": "+string(v))
-				}
-			}
-		}
-		rows.Close()
-	}
+	texts := connectortest.Texts(t, e.db)
 	all := strings.Join(texts, "\n")
 	// The scan sees the records: an order id, a carrier, a masked comment.
 	for _, s := range []string{"503-2345678-2345678", "japanpost", "連絡は *** まで"} {

@@ -1,25 +1,21 @@
 package rakuten_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/rakuten"
 	"github.com/kpibot/kpibot/connectors/rakuten/rakutentest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 )
 
 // testShop is the shop the tests pull.
@@ -32,102 +28,15 @@ const day = 24 * time.Hour
 
 var jst = time.FixedZone("JST", 9*60*60)
 
-// clock is the tests' time: Sleep returns at once, moving the clock on by
-// what it was asked to wait, and counts the waits.
-type clock struct {
-	mu    sync.Mutex
-	start time.Time
-	now   time.Time
-	waits []time.Duration
-}
-
-func newClock(now time.Time) *clock { return &clock{start: now, now: now} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-// advance moves the clock on without a wait.
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// waited returns the waits so far.
-func (c *clock) waited() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
-// logBuffer collects a test's logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// store is the SQLite store, calling afterSave after each cursor it
-// saves: a test stops or disturbs a pull there.
-type store struct {
-	*sqlite.Store
-	mu        sync.Mutex
-	saves     int
-	afterSave func(n int) // n: the saves so far
-}
-
-func (s *store) SaveSyncCursor(ctx context.Context, shop, stream, cursor string) error {
-	err := s.Store.SaveSyncCursor(ctx, shop, stream, cursor)
-	s.mu.Lock()
-	s.saves++
-	n, hook := s.saves, s.afterSave
-	s.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	return err
-}
-
-func (s *store) saved() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.saves
-}
-
 // env is a shop whose orders are pulled from a fake RMS into a SQLite
 // file in t.TempDir(), on a fake clock, logging at Debug into logs.
 type env struct {
 	t      *testing.T
 	fake   *rakutentest.Server
-	clock  *clock
+	clock  *connectortest.Clock
 	path   string
-	store  *store
-	logs   *logBuffer
+	store  *connectortest.Store
+	logs   *connectortest.Log
 	syncer *rakuten.Syncer
 }
 
@@ -146,9 +55,9 @@ func newEnv(t *testing.T, s setup) *env {
 		s.now = testNow
 	}
 	dir := t.TempDir()
-	e := &env{t: t, fake: rakutentest.New(t), clock: newClock(s.now), path: filepath.Join(dir, "kpi.db"), logs: &logBuffer{}}
+	e := &env{t: t, fake: rakutentest.New(t), clock: connectortest.NewClock(s.now), path: filepath.Join(dir, "kpi.db"), logs: &connectortest.Log{}}
 	e.fake.SetClock(e.clock.Now)
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := e.logs.Logger()
 	cfg := e.fake.Config()
 	cfg.Now, cfg.Sleep, cfg.Log, cfg.HTTP, cfg.Retries = e.clock.Now, e.clock.Sleep, log, s.http, s.retries
 	if s.licenseKey != "" {
@@ -158,15 +67,8 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), e.path, e.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{testShop}}); err != nil {
-		t.Fatal(err)
-	}
-	e.store = &store{Store: st}
+	st := connectortest.OpenStore(t, e.path, e.clock.Now, testShop)
+	e.store = &connectortest.Store{Store: st}
 	e.syncer = &rakuten.Syncer{Client: client, Shop: testShop, Store: e.store, Now: e.clock.Now, Log: log, Since: s.since}
 	t.Cleanup(func() { assertNoSecrets(t, "the logs", e.logs.String(), cfg.LicenseKey) })
 	return e
@@ -201,67 +103,11 @@ func (e *env) cursor() string {
 	return c
 }
 
-// db opens the SQLite file for reading behind the store's back.
-func (e *env) db() *sql.DB {
-	e.t.Helper()
-	db, err := sql.Open("sqlite3", e.path) // the driver kpi/sqlite registers
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // stored reads the shop's orders and shipments back from the SQLite file.
 func (e *env) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 	e.t.Helper()
-	db := e.db()
-	at := func(v sql.NullInt64) time.Time {
-		if !v.Valid {
-			return time.Time{}
-		}
-		return time.Unix(v.Int64, 0).UTC()
-	}
-	orders := map[string]kpi.Order{}
-	rows, err := db.QueryContext(e.t.Context(), `SELECT shop, id, customer_ref, placed, paid, ship_by, promised_by,
-		status, total, units, channel, claim, chargeback FROM orders WHERE shop = ?`, testShop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for rows.Next() {
-		var o kpi.Order
-		var placed, paid, shipBy, promisedBy sql.NullInt64
-		if err := rows.Scan(&o.Shop, &o.ID, &o.CustomerRef, &placed, &paid, &shipBy, &promisedBy, &o.Status, &o.Total,
-			&o.Units, &o.Channel, &o.Claim, &o.Chargeback); err != nil {
-			e.t.Fatal(err)
-		}
-		o.Placed, o.Paid, o.ShipBy, o.PromisedBy = at(placed), at(paid), at(shipBy), at(promisedBy)
-		orders[o.ID] = o
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	rows.Close()
-	shipments := map[string]kpi.Shipment{}
-	rows, err = db.QueryContext(e.t.Context(), `SELECT shop, id, order_id, shipped, carrier, tracking, delivered, units
-		FROM shipments WHERE shop = ?`, testShop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s kpi.Shipment
-		var shipped, delivered sql.NullInt64
-		if err := rows.Scan(&s.Shop, &s.ID, &s.OrderID, &shipped, &s.Carrier, &s.Tracking, &delivered, &s.Units); err != nil {
-			e.t.Fatal(err)
-		}
-		s.Shipped, s.Delivered = at(shipped), at(delivered)
-		shipments[s.ID] = s
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	return orders, shipments
+	r := connectortest.Stored(e.t, e.path, testShop.ID)
+	return r.Orders, r.Shipments
 }
 
 // assertStored checks that the store holds exactly the orders and
@@ -269,26 +115,8 @@ func (e *env) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 func (e *env) assertStored(wantOrders map[string]kpi.Order, wantShipments map[string]kpi.Shipment) {
 	e.t.Helper()
 	orders, shipments := e.stored()
-	assertSame(e.t, "order", orders, wantOrders)
-	assertSame(e.t, "shipment", shipments, wantShipments)
-}
-
-func assertSame[T comparable](t *testing.T, kind string, got, want map[string]T) {
-	t.Helper()
-	for id, w := range want {
-		g, ok := got[id]
-		switch {
-		case !ok:
-			t.Errorf("%s %s not stored", kind, id)
-		case g != w:
-			t.Errorf("%s %s stored as\n%+v\nwant\n%+v", kind, id, g, w)
-		}
-	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("%s %s stored, not wanted", kind, id)
-		}
-	}
+	connectortest.AssertSame(e.t, "order", orders, wantOrders)
+	connectortest.AssertSame(e.t, "shipment", shipments, wantShipments)
 }
 
 // assertNoSecrets checks that text holds neither the credentials the fake

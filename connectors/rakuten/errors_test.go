@@ -49,8 +49,8 @@ func TestSyncKeyRefused(t *testing.T) {
 			if got := e.fake.Calls(tt.op); got != 1 {
 				t.Errorf("%s called %d times, want once: a refused key is not tried again", tt.op, got)
 			}
-			if orders, _ := e.stored(); len(orders) != 0 || e.store.saved() != 0 {
-				t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.saved())
+			if orders, _ := e.stored(); len(orders) != 0 || e.store.Saves() != 0 {
+				t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.Saves())
 			}
 			assertNoSecrets(t, "the error", err.Error(), tt.licenseKey)
 		})
@@ -109,8 +109,8 @@ func TestSyncReportsRMSErrors(t *testing.T) {
 			if got := e.fake.Calls(tt.op); got != 1 {
 				t.Errorf("%s called %d times, want once: RMS's refusal is not tried again", tt.op, got)
 			}
-			if orders, _ := e.stored(); len(orders) != 0 || e.store.saved() != 0 {
-				t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.saved())
+			if orders, _ := e.stored(); len(orders) != 0 || e.store.Saves() != 0 {
+				t.Errorf("%d orders stored, %d cursors saved; want none", len(orders), e.store.Saves())
 			}
 		})
 	}
@@ -184,7 +184,7 @@ func TestSyncKeepsToOneRequestASecond(t *testing.T) {
 			if tt.faults == nil {
 				// 3 searches and 25 getOrder calls: the first at once, each
 				// other a second after the one before.
-				waits := e.clock.waited()
+				waits := e.clock.Waits()
 				if calls != 28 || len(waits) != 27 {
 					t.Fatalf("%d requests, %d waits; want 28, 27", calls, len(waits))
 				}
@@ -210,14 +210,14 @@ func TestSyncKeepsSecrets(t *testing.T) {
 
 	// Pulls that fail: an expired key, a wrong key, RMS's 400, timeouts.
 	e.fake.Fail("searchOrder", rakutentest.ExpiredKey)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if _, err := e.run(t.Context()); err == nil {
 		t.Error("pull with an expired key succeeded")
 	} else {
 		errs = append(errs, err.Error())
 	}
 	e.fake.Fail("getOrder", rakutentest.Fault{Status: 400})
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if _, err := e.run(t.Context()); err == nil {
 		t.Error("pull answered 400 succeeded")
 	} else {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/rakuten/rakutentest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -208,7 +209,7 @@ func TestSyncMapsOrders(t *testing.T) {
 					gotShipments[sid] = s
 				}
 			}
-			assertSame(t, "shipment", gotShipments, wantShipments)
+			connectortest.AssertSame(t, "shipment", gotShipments, wantShipments)
 		})
 	}
 }
@@ -234,7 +235,7 @@ func TestCustomerRefSeparatesShops(t *testing.T) {
 		e.fake.Set(rakutentest.NewOrder(orderNumber(testNow.Add(-day), 1), testNow.Add(-day)))
 		e.mustRun()
 		var ref string
-		if err := e.db().QueryRowContext(t.Context(), "SELECT customer_ref FROM orders WHERE shop = ?", e.syncer.Shop.ID).Scan(&ref); err != nil {
+		if err := connectortest.OpenDB(t, e.path).QueryRowContext(t.Context(), "SELECT customer_ref FROM orders WHERE shop = ?", e.syncer.Shop.ID).Scan(&ref); err != nil {
 			t.Fatal(err)
 		}
 		if len(ref) != 32 {

@@ -1,7 +1,6 @@
 package rakuten_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/rakuten/rakutentest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 )
 
 // samplePII is the personal data in the sample order: the orderer's
@@ -57,7 +57,7 @@ func TestSyncKeepsNoPII(t *testing.T) {
 	}
 
 	// Every text of every column of every table.
-	texts := e.texts()
+	texts := connectortest.Texts(t, connectortest.OpenDB(t, e.path))
 	all := strings.Join(texts, "\n")
 	for _, id := range append(ids, "TRK-04", buyerRef(sampleEmail)) {
 		if !strings.Contains(all, id) {
@@ -75,64 +75,4 @@ func TestSyncKeepsNoPII(t *testing.T) {
 			t.Errorf("the logs hold %q", s)
 		}
 	}
-}
-
-// texts returns every value of every column of every table of the SQLite
-// file, as text: "table.column: value".
-func (e *env) texts() []string {
-	e.t.Helper()
-	db := e.db()
-	ctx := e.t.Context()
-	var tables []string
-	rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table'")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			e.t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	if err := rows.Close(); err != nil {
-		e.t.Fatal(err)
-	}
-	var texts []string
-	for _, table := range tables {
-		rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT name FROM pragma_table_info(%q)", table))
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		var columns []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				e.t.Fatal(err)
-			}
-			columns = append(columns, c)
-		}
-		if err := rows.Close(); err != nil {
-			e.t.Fatal(err)
-		}
-		for _, c := range columns {
-			rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT CAST(%q AS TEXT) FROM %q", c, table))
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			for rows.Next() {
-				var v sql.NullString
-				if err := rows.Scan(&v); err != nil {
-					e.t.Fatal(err)
-				}
-				if v.Valid {
-					texts = append(texts, table+"."+c+": "+v.String)
-				}
-			}
-			if err := rows.Close(); err != nil {
-				e.t.Fatal(err)
-			}
-		}
-	}
-	return texts
 }

@@ -74,7 +74,7 @@ func TestSyncStoresPagesExactly(t *testing.T) {
 
 	// A second pull an hour later reads the last 14 days again and stores
 	// nothing new.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	second := e.clock.Now().Truncate(time.Second)
 	p = e.mustRun()
 	recent := 0
@@ -104,7 +104,7 @@ func TestSyncStoresPagesExactly(t *testing.T) {
 	changed.Set(map[string]any{"shippingDetailId": 777, "shippingNumber": "987654321098", "deliveryCompany": "1003",
 		"deliveryCompanyName": nil, "shippingDate": rakutentest.Date(testNow)}, "PackageModelList", "0", "ShippingModelList", "0")
 	e.fake.Set(list...)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p = e.mustRun()
 	o := wantOrders[id]
 	o.Status = kpi.StatusShipped
@@ -263,7 +263,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 	}, {
 		name: "page 2 fails for good",
 		before: func(e *env, _ context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 { // the first try and the client's 5 retries
 					for range 6 {
 						e.fake.Fail("searchOrder", rakutentest.Fault{Status: 500})
@@ -284,7 +284,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 	}, {
 		name: "cancelled after page 1",
 		before: func(e *env, cancel context.CancelFunc) {
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 1 {
 					cancel()
 				}
@@ -322,8 +322,8 @@ func TestSyncSurvivesFaults(t *testing.T) {
 				}
 				tt.firstErr(t, err)
 				assertNoSecrets(t, "the error", err.Error(), "")
-				e.store.afterSave = nil
-				e.clock.advance(time.Minute)
+				e.store.AfterSave = nil
+				e.clock.Advance(time.Minute)
 				if p, err = e.run(t.Context()); err != nil {
 					t.Fatalf("second pull: %v", err)
 				}

@@ -407,4 +407,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-

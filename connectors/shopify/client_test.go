@@ -47,11 +47,11 @@ func TestClientRefusalsAreTypedAndNotRetried(t *testing.T) {
 			if n := e.fake.Calls(); n != 1 {
 				t.Errorf("the fake was called %d times, want once: not retried", n)
 			}
-			if w := e.clock.waited(); len(w) != 0 {
+			if w := e.clock.TakeWaits(); len(w) != 0 {
 				t.Errorf("the pull waited %v, want no wait", w)
 			}
-			if p.Pages != 0 || len(e.stored().orders) != 0 {
-				t.Errorf("%d pages read, %d orders stored; want none", p.Pages, len(e.stored().orders))
+			if p.Pages != 0 || len(e.stored().Orders) != 0 {
+				t.Errorf("%d pages read, %d orders stored; want none", p.Pages, len(e.stored().Orders))
 			}
 			assertNoSecret(t, "the error", err.Error(), shopifytest.Token, wrongToken)
 		})
@@ -89,7 +89,7 @@ func TestClientRetriesServerAndNetworkErrors(t *testing.T) {
 			if got, want := e.fake.Calls(), 3+len(tt.faults); got != want {
 				t.Errorf("the fake was called %d times, want %d: each failure tried again", got, want)
 			}
-			if len(e.clock.waited()) < len(tt.faults) {
+			if len(e.clock.TakeWaits()) < len(tt.faults) {
 				t.Error("the pull did not wait before trying again")
 			}
 			if !strings.Contains(e.logs.String(), tt.log) {

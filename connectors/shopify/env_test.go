@@ -1,24 +1,20 @@
 package shopify_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/shopify"
 	"github.com/kpibot/kpibot/connectors/shopify/shopifytest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 )
 
 // testShop is the shop the tests pull.
@@ -27,97 +23,16 @@ var testShop = kpi.Shop{ID: "shopify-jp", Platform: kpi.Shopify, Name: "Shopify 
 // testNow is when the tests run, unless they say otherwise.
 var testNow = time.Date(2026, 3, 20, 3, 0, 0, 0, time.UTC)
 
-// clock is the tests' time, shared by the client, the syncer, the store
-// and the fake's bucket: Sleep returns at once, moving the clock on by
-// what it was asked to wait, and keeps the waits.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-// advance moves the clock on without a wait.
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// waited returns the waits so far, and forgets them.
-func (c *clock) waited() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := c.waits
-	c.waits = nil
-	return w
-}
-
-// logs collects a test's logs.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// hookedStore is the SQLite store, calling afterSave after each cursor it
-// saves: a test stops or disturbs a pull there.
-type hookedStore struct {
-	*sqlite.Store
-	mu        sync.Mutex
-	saves     int
-	afterSave func(n int) // n: the saves so far
-}
-
-func (s *hookedStore) SaveSyncCursor(ctx context.Context, shop, stream, cursor string) error {
-	err := s.Store.SaveSyncCursor(ctx, shop, stream, cursor)
-	s.mu.Lock()
-	s.saves++
-	n, hook := s.saves, s.afterSave
-	s.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	return err
-}
-
 // env is a shop pulled from the fake into a SQLite file in t.TempDir(),
 // on a fake clock, logging at Debug into logs.
 type env struct {
 	t      *testing.T
 	fake   *shopifytest.Server
-	clock  *clock
+	clock  *connectortest.Clock
 	dir    string
 	path   string
-	store  *hookedStore
-	logs   *logs
+	store  *connectortest.Store
+	logs   *connectortest.Log
 	syncer *shopify.Syncer
 }
 
@@ -134,10 +49,10 @@ func newEnv(t *testing.T, s setup) *env {
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	}
-	c := &clock{now: testNow}
-	e := &env{t: t, clock: c, dir: s.dir, path: filepath.Join(s.dir, "kpi.db"), logs: &logs{}}
+	c := connectortest.NewClock(testNow)
+	e := &env{t: t, clock: c, dir: s.dir, path: filepath.Join(s.dir, "kpi.db"), logs: &connectortest.Log{}}
 	e.fake = shopifytest.New(t, c.Now)
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := e.logs.Logger()
 	cfg := e.fake.Config()
 	cfg.Now, cfg.Sleep, cfg.Log, cfg.HTTP, cfg.Retries = c.Now, c.Sleep, log, s.http, s.retries
 	if s.token != "" {
@@ -147,15 +62,8 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(t.Context(), e.path, c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{testShop}}); err != nil {
-		t.Fatal(err)
-	}
-	e.store = &hookedStore{Store: store}
+	store := connectortest.OpenStore(t, e.path, c.Now, testShop)
+	e.store = &connectortest.Store{Store: store}
 	e.syncer = &shopify.Syncer{Client: client, Shop: testShop, Store: e.store, Now: c.Now, Log: log}
 	t.Cleanup(func() { assertNoSecret(t, "the logs", e.logs.String(), shopifytest.Token, s.token) })
 	return e
@@ -180,105 +88,20 @@ func (e *env) mustSync() shopify.Progress {
 	return p
 }
 
-// records are what a shop's pull stores, by id.
-type records struct {
-	orders    map[string]kpi.Order
-	shipments map[string]kpi.Shipment
-	returns   map[string]kpi.Return
-}
-
-func newRecords() records {
-	return records{orders: map[string]kpi.Order{}, shipments: map[string]kpi.Shipment{}, returns: map[string]kpi.Return{}}
-}
-
-// count is how many records r holds.
-func (r records) count() int { return len(r.orders) + len(r.shipments) + len(r.returns) }
-
 // stored reads the shop's orders, shipments and returns back from the
 // SQLite file.
-func (e *env) stored() records {
+func (e *env) stored() connectortest.Records {
 	e.t.Helper()
-	db, err := sql.Open("sqlite3", e.path) // the driver kpi/sqlite registers
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer db.Close()
-	at := func(v sql.NullInt64) time.Time {
-		if !v.Valid {
-			return time.Time{}
-		}
-		return time.Unix(v.Int64, 0).UTC()
-	}
-	query := func(q string, scan func(*sql.Rows) error) {
-		rows, err := db.QueryContext(e.t.Context(), q, testShop.ID)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				e.t.Fatal(err)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	r := newRecords()
-	query(`SELECT shop, id, customer_ref, placed, paid, ship_by, promised_by, status, total, units, channel, claim, chargeback
-		FROM orders WHERE shop = ?`, func(rows *sql.Rows) error {
-		var o kpi.Order
-		var placed, paid, shipBy, promisedBy sql.NullInt64
-		err := rows.Scan(&o.Shop, &o.ID, &o.CustomerRef, &placed, &paid, &shipBy, &promisedBy, &o.Status, &o.Total,
-			&o.Units, &o.Channel, &o.Claim, &o.Chargeback)
-		o.Placed, o.Paid, o.ShipBy, o.PromisedBy = at(placed), at(paid), at(shipBy), at(promisedBy)
-		r.orders[o.ID] = o
-		return err
-	})
-	query(`SELECT shop, id, order_id, shipped, carrier, tracking, delivered, units FROM shipments WHERE shop = ?`, func(rows *sql.Rows) error {
-		var s kpi.Shipment
-		var shipped, delivered sql.NullInt64
-		err := rows.Scan(&s.Shop, &s.ID, &s.OrderID, &shipped, &s.Carrier, &s.Tracking, &delivered, &s.Units)
-		s.Shipped, s.Delivered = at(shipped), at(delivered)
-		r.shipments[s.ID] = s
-		return err
-	})
-	query(`SELECT shop, id, order_id, returned, units, reason FROM returns WHERE shop = ?`, func(rows *sql.Rows) error {
-		var ret kpi.Return
-		var returned sql.NullInt64
-		err := rows.Scan(&ret.Shop, &ret.ID, &ret.OrderID, &returned, &ret.Units, &ret.Reason)
-		ret.Returned = at(returned)
-		r.returns[ret.ID] = ret
-		return err
-	})
-	return r
+	return connectortest.Stored(e.t, e.path, testShop.ID)
 }
 
 // assertStored checks that the store holds exactly the records wanted.
-func (e *env) assertStored(want records) {
+func (e *env) assertStored(want connectortest.Records) {
 	e.t.Helper()
 	got := e.stored()
-	assertSame(e.t, "order", got.orders, want.orders)
-	assertSame(e.t, "shipment", got.shipments, want.shipments)
-	assertSame(e.t, "return", got.returns, want.returns)
-}
-
-func assertSame[T comparable](t *testing.T, kind string, got, want map[string]T) {
-	t.Helper()
-	for id, w := range want {
-		g, ok := got[id]
-		switch {
-		case !ok:
-			t.Errorf("%s %s not stored", kind, id)
-		case g != w:
-			t.Errorf("%s %s stored as\n%+v\nwant\n%+v", kind, id, g, w)
-		}
-	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("%s %s stored, not wanted", kind, id)
-		}
-	}
+	connectortest.AssertSame(e.t, "order", got.Orders, want.Orders)
+	connectortest.AssertSame(e.t, "shipment", got.Shipments, want.Shipments)
+	connectortest.AssertSame(e.t, "return", got.Returns, want.Returns)
 }
 
 // assertNoSecret checks that text holds none of the secrets ("" skipped).
@@ -300,9 +123,9 @@ func customerRef(gid string) string {
 // genOrders makes n orders, placed every ten minutes from start and
 // updated an hour later, through six kinds of order in turn; it returns
 // them with the records the store should hold.
-func genOrders(n int, start time.Time) ([]shopifytest.Order, records) {
+func genOrders(n int, start time.Time) ([]shopifytest.Order, connectortest.Records) {
 	var list []shopifytest.Order
-	want := newRecords()
+	want := connectortest.NewRecords()
 	for i := range n {
 		num := fmt.Sprint(5000000000 + i)
 		placed := start.Add(time.Duration(i) * 10 * time.Minute)
@@ -328,7 +151,7 @@ func genOrders(n int, start time.Time) ([]shopifytest.Order, records) {
 			}
 			o.FulfillmentStatus = "FULFILLED"
 			o.Fulfillments = append(o.Fulfillments, f)
-			want.shipments[sh.ID] = sh
+			want.Shipments[sh.ID] = sh
 		}
 		switch i % 6 {
 		case 0: // paid, waiting to ship
@@ -351,11 +174,11 @@ func genOrders(n int, start time.Time) ([]shopifytest.Order, records) {
 				CreatedAt: placed.Add(50 * time.Hour), Quantity: 1}
 			o.Returns = append(o.Returns, r)
 			ord.Status = kpi.StatusDelivered
-			want.returns[fmt.Sprint(9000000+i)] = kpi.Return{Shop: testShop.ID, ID: fmt.Sprint(9000000 + i), OrderID: num,
+			want.Returns[fmt.Sprint(9000000+i)] = kpi.Return{Shop: testShop.ID, ID: fmt.Sprint(9000000 + i), OrderID: num,
 				Returned: r.CreatedAt, Units: 1}
 		}
 		list = append(list, o)
-		want.orders[num] = ord
+		want.Orders[num] = ord
 	}
 	return list, want
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/kpibot/kpibot/connectors/shopify"
 	"github.com/kpibot/kpibot/connectors/shopify/shopifytest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -164,15 +163,15 @@ func TestSyncMapsOrders(t *testing.T) {
 			if p.Pages != 1 || p.Read != 1 {
 				t.Errorf("pages %d, read %d; want 1, 1", p.Pages, p.Read)
 			}
-			want := newRecords()
+			want := connectortest.NewRecords()
 			if tt.want != nil {
-				want.orders[tt.want.ID] = *tt.want
+				want.Orders[tt.want.ID] = *tt.want
 			}
 			for _, s := range tt.shipments {
-				want.shipments[s.ID] = s
+				want.Shipments[s.ID] = s
 			}
 			for _, r := range tt.returns {
-				want.returns[r.ID] = r
+				want.Returns[r.ID] = r
 			}
 			e.assertStored(want)
 			if tt.log != "" && !strings.Contains(e.logs.String(), tt.log) {
@@ -214,8 +213,8 @@ func TestSyncPagesIncrementally(t *testing.T) {
 	if p.Pages != 11 || p.Read != 420 {
 		t.Errorf("pages %d, read %d; want 11, 420", p.Pages, p.Read)
 	}
-	if (p.Stats != kpi.WriteStats{Inserted: want.count()}) {
-		t.Errorf("stats %+v, want %d inserted", p.Stats, want.count())
+	if (p.Stats != kpi.WriteStats{Inserted: want.Count()}) {
+		t.Errorf("stats %+v, want %d inserted", p.Stats, want.Count())
 	}
 	reqs := e.fake.Requests()
 	since := "updated_at:>='" + testNow.Add(-30*24*time.Hour).Format(time.RFC3339) + "'"
@@ -228,7 +227,7 @@ func TestSyncPagesIncrementally(t *testing.T) {
 	// and 2 go at once, page 3 waits for what the bucket lacks (842 − 316
 	// points at 100 a second), the others for a page's worth; Shopify never
 	// throttled.
-	if got, want := e.clock.waited(), append([]time.Duration{5260 * time.Millisecond}, repeat(8420*time.Millisecond, 8)...); !slices.Equal(got, want) {
+	if got, want := e.clock.TakeWaits(), append([]time.Duration{5260 * time.Millisecond}, repeat(8420*time.Millisecond, 8)...); !slices.Equal(got, want) {
 		t.Errorf("waits %v, want %v", got, want)
 	}
 	if n := e.fake.Throttles(); n != 0 {
@@ -240,7 +239,7 @@ func TestSyncPagesIncrementally(t *testing.T) {
 	}
 
 	// A second pull reads the overlap again and stores nothing new.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p = e.mustSync()
 	e.assertStored(want)
 	if p.Stats.Inserted != 0 || p.Stats.Updated != 0 || p.Stats.Unchanged == 0 {
@@ -251,7 +250,7 @@ func TestSyncPagesIncrementally(t *testing.T) {
 	}
 
 	// Orders updated since are read again: fulfilled, cancelled.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	now := e.clock.Now().Truncate(time.Second) // Shopify's times are in seconds
 	o0, o6 := list[0], list[6]
 	o0.FulfillmentStatus, o0.UpdatedAt = "FULFILLED", now.Add(-10*time.Minute)
@@ -260,10 +259,10 @@ func TestSyncPagesIncrementally(t *testing.T) {
 	o6.CancelledAt, o6.UpdatedAt = now.Add(-5*time.Minute), now.Add(-5*time.Minute)
 	e.fake.Set(o0, o6)
 	p = e.mustSync()
-	w0, w6 := want.orders["5000000000"], want.orders["5000000006"]
+	w0, w6 := want.Orders["5000000000"], want.Orders["5000000006"]
 	w0.Status, w6.Status = kpi.StatusShipped, kpi.StatusCancelled
-	want.orders[w0.ID], want.orders[w6.ID] = w0, w6
-	want.shipments["99"] = kpi.Shipment{Shop: testShop.ID, ID: "99", OrderID: w0.ID, Shipped: o0.UpdatedAt, Carrier: "yamato",
+	want.Orders[w0.ID], want.Orders[w6.ID] = w0, w6
+	want.Shipments["99"] = kpi.Shipment{Shop: testShop.ID, ID: "99", OrderID: w0.ID, Shipped: o0.UpdatedAt, Carrier: "yamato",
 		Tracking: "555", Units: 1}
 	e.assertStored(want)
 	// The last order of the first pull is read again too: the overlap.
@@ -302,7 +301,7 @@ func TestSyncWaitsWhenThrottled(t *testing.T) {
 
 			e.mustSync()
 			e.assertStored(want)
-			if got := e.clock.waited(); !slices.Equal(got, tt.want) {
+			if got := e.clock.TakeWaits(); !slices.Equal(got, tt.want) {
 				t.Errorf("waits %v, want %v", got, tt.want)
 			}
 			if n := e.fake.Throttles(); n != 1 {
@@ -372,7 +371,7 @@ func TestSyncResumesAfterAFailure(t *testing.T) {
 			e.fake.Set(list...)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			e.store.afterSave = func(n int) {
+			e.store.AfterSave = func(n int) {
 				if n == 3 {
 					tt.stop(e, cancel)
 				}
@@ -386,7 +385,7 @@ func TestSyncResumesAfterAFailure(t *testing.T) {
 			if first.Pages != 3 {
 				t.Errorf("first pull wrote %d pages, want 3", first.Pages)
 			}
-			e.store.afterSave = nil
+			e.store.AfterSave = nil
 			if tt.between != nil {
 				tt.between(t, e)
 			}
@@ -398,8 +397,8 @@ func TestSyncResumesAfterAFailure(t *testing.T) {
 
 			second := e.mustSync()
 			e.assertStored(want)
-			if got := first.Stats.Inserted + second.Stats.Inserted; got != want.count() {
-				t.Errorf("%d records inserted, want %d: each once", got, want.count())
+			if got := first.Stats.Inserted + second.Stats.Inserted; got != want.Count() {
+				t.Errorf("%d records inserted, want %d: each once", got, want.Count())
 			}
 			if second.Pages != tt.pages {
 				t.Errorf("second pull read %d pages, want %d", second.Pages, tt.pages)
@@ -457,24 +456,13 @@ func TestSyncNeverAsksForPersonalData(t *testing.T) {
 		}
 	}
 
-	if orders := e.stored().orders; len(orders) != 60 {
+	if orders := e.stored().Orders; len(orders) != 60 {
 		t.Fatalf("%d orders stored, want 60", len(orders))
 	}
 	if err := e.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, err := os.ReadDir(e.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data []byte
-	for _, f := range files { // the database, and its WAL if one is left
-		b, err := os.ReadFile(filepath.Join(e.dir, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = append(data, b...)
-	}
+	data := connectortest.Files(t, e.dir) // the database, and its WAL if one is left
 	for _, s := range pii {
 		if strings.Contains(string(data), s) {
 			t.Errorf("the database holds %q", s)

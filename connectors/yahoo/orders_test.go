@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/kpibot/kpibot/connectors/yahoo"
 	"github.com/kpibot/kpibot/connectors/yahoo/yahootest"
+	"github.com/kpibot/kpibot/internal/connectortest"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 )
@@ -30,52 +28,6 @@ var testShop = kpi.Shop{ID: "yahoo-main", Platform: kpi.Yahoo, Marketplace: "sho
 var testNow = time.Date(2026, 8, 20, 3, 0, 0, 0, time.UTC)
 
 var jst = time.FixedZone("JST", 9*60*60)
-
-// clock is the tests' time, shared by the client, the syncer, the store
-// and the fake: Sleep returns at once, moving it on by what it was asked
-// to wait.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.advance(d)
-	return nil
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// logBuffer collects a test's logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // hookStore is the SQLite store, calling afterSave after each cursor it
 // saves: a test stops a pull there with the error afterSave returns.
@@ -105,26 +57,26 @@ func (s *hookStore) SaveSyncCursor(ctx context.Context, shop, stream, cursor str
 type env struct {
 	t      *testing.T
 	fake   *yahootest.Server
-	clock  *clock
+	clock  *connectortest.Clock
 	path   string
 	store  *hookStore
-	logs   *logBuffer
+	logs   *connectortest.Log
 	syncer *yahoo.Syncer
 }
 
 // setup changes an env's defaults.
 type setup struct {
-	fake   *yahootest.Server   // nil: a new fake
-	clock  *clock              // nil: a new clock at testNow
-	dir    string              // "": a new t.TempDir()
-	config func(*yahoo.Config) // changes the client's config
+	fake   *yahootest.Server    // nil: a new fake
+	clock  *connectortest.Clock // nil: a new clock at testNow
+	dir    string               // "": a new t.TempDir()
+	config func(*yahoo.Config)  // changes the client's config
 }
 
 func newEnv(t *testing.T, s setup) *env {
 	t.Helper()
-	e := &env{t: t, fake: s.fake, clock: s.clock, logs: &logBuffer{}}
+	e := &env{t: t, fake: s.fake, clock: s.clock, logs: &connectortest.Log{}}
 	if e.clock == nil {
-		e.clock = &clock{now: testNow}
+		e.clock = connectortest.NewClock(testNow)
 	}
 	if e.fake == nil {
 		e.fake = yahootest.New(t)
@@ -134,7 +86,7 @@ func newEnv(t *testing.T, s setup) *env {
 		s.dir = t.TempDir()
 	}
 	e.path = filepath.Join(s.dir, "kpi.db")
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := e.logs.Logger()
 	cfg := e.fake.Config()
 	cfg.Now, cfg.Sleep, cfg.Log = e.clock.Now, e.clock.Sleep, log
 	if s.config != nil {
@@ -144,14 +96,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(t.Context(), e.path, e.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Write(t.Context(), &kpi.Batch{Shops: []kpi.Shop{testShop}}); err != nil {
-		t.Fatal(err)
-	}
+	store := connectortest.OpenStore(t, e.path, e.clock.Now, testShop)
 	e.store = &hookStore{Store: store}
 	e.syncer = &yahoo.Syncer{Client: client, Shop: testShop, Store: e.store, Now: e.clock.Now, Log: log}
 	t.Cleanup(func() { assertNoSecrets(t, "the logs", e.logs.String(), e.fake) })
@@ -180,56 +125,8 @@ func (e *env) mustRun() yahoo.Progress {
 // stored reads the store's orders and shipments back from the SQLite file.
 func (e *env) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 	e.t.Helper()
-	db, err := sql.Open("sqlite3", e.path) // the driver kpi/sqlite registers
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer db.Close()
-	at := func(v sql.NullInt64) time.Time {
-		if !v.Valid {
-			return time.Time{}
-		}
-		return time.Unix(v.Int64, 0).UTC()
-	}
-	orders := map[string]kpi.Order{}
-	rows, err := db.QueryContext(e.t.Context(), `SELECT shop, id, customer_ref, placed, paid, ship_by, promised_by,
-		status, total, units, channel, claim, chargeback FROM orders WHERE shop = ?`, testShop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for rows.Next() {
-		var o kpi.Order
-		var placed, paid, shipBy, promisedBy sql.NullInt64
-		if err := rows.Scan(&o.Shop, &o.ID, &o.CustomerRef, &placed, &paid, &shipBy, &promisedBy, &o.Status, &o.Total,
-			&o.Units, &o.Channel, &o.Claim, &o.Chargeback); err != nil {
-			e.t.Fatal(err)
-		}
-		o.Placed, o.Paid, o.ShipBy, o.PromisedBy = at(placed), at(paid), at(shipBy), at(promisedBy)
-		orders[o.ID] = o
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	shipments := map[string]kpi.Shipment{}
-	rows, err = db.QueryContext(e.t.Context(), `SELECT shop, id, order_id, shipped, carrier, tracking, delivered, units
-		FROM shipments WHERE shop = ?`, testShop.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s kpi.Shipment
-		var shipped, delivered sql.NullInt64
-		if err := rows.Scan(&s.Shop, &s.ID, &s.OrderID, &shipped, &s.Carrier, &s.Tracking, &delivered, &s.Units); err != nil {
-			e.t.Fatal(err)
-		}
-		s.Shipped, s.Delivered = at(shipped), at(delivered)
-		shipments[s.ID] = s
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	return orders, shipments
+	r := connectortest.Stored(e.t, e.path, testShop.ID)
+	return r.Orders, r.Shipments
 }
 
 // assertStored checks that the store holds exactly the orders and
@@ -237,26 +134,8 @@ func (e *env) stored() (map[string]kpi.Order, map[string]kpi.Shipment) {
 func (e *env) assertStored(wantOrders map[string]kpi.Order, wantShipments map[string]kpi.Shipment) {
 	e.t.Helper()
 	orders, shipments := e.stored()
-	assertSame(e.t, "order", orders, wantOrders)
-	assertSame(e.t, "shipment", shipments, wantShipments)
-}
-
-func assertSame[T comparable](t *testing.T, kind string, got, want map[string]T) {
-	t.Helper()
-	for id, w := range want {
-		g, ok := got[id]
-		switch {
-		case !ok:
-			t.Errorf("%s %s not stored", kind, id)
-		case g != w:
-			t.Errorf("%s %s stored as\n%+v\nwant\n%+v", kind, id, g, w)
-		}
-	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			t.Errorf("%s %s stored, not wanted", kind, id)
-		}
-	}
+	connectortest.AssertSame(e.t, "order", orders, wantOrders)
+	connectortest.AssertSame(e.t, "shipment", shipments, wantShipments)
 }
 
 // assertNoSecrets checks that text holds neither the access token nor a
@@ -485,7 +364,7 @@ func TestSyncPagesAndRuns(t *testing.T) {
 			recent++
 		}
 	}
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p = e.mustRun()
 	e.assertStored(wantOrders, wantShipments)
 	if p.Stats != (kpi.WriteStats{}) || p.Read != recent || recent == 0 {
@@ -512,7 +391,7 @@ func TestSyncSeesLaterChanges(t *testing.T) {
 	// placed three days ago is released from a hold (orderList shows it
 	// only now), and one placed long ago changes (not seen: beyond the 14
 	// days read again).
-	e.clock.advance(30 * time.Minute)
+	e.clock.Advance(30 * time.Minute)
 	now := e.clock.Now()
 	shipped := day(now)
 	list[1].OrderStatus, list[1].ShipStatus, list[1].ShipDate, list[1].ShipCompanyCode, list[1].ShipInvoice = 5, 3, shipped, "1001", "444400000001"
@@ -536,7 +415,7 @@ func TestSyncSeesLaterChanges(t *testing.T) {
 	wantOrders[held.OrderID] = w
 
 	before := e.fake.Calls("orderInfo")
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	p := e.mustRun()
 	e.assertStored(wantOrders, wantShipments)
 	if got := e.fake.Calls("orderInfo") - before; got != 3 {
@@ -633,7 +512,7 @@ func TestSyncResumes(t *testing.T) {
 			}
 
 			// A new process: a new client and syncer on the same file.
-			e.clock.advance(10 * time.Minute)
+			e.clock.Advance(10 * time.Minute)
 			r := newEnv(t, setup{fake: e.fake, clock: e.clock, dir: dir})
 			r.mustRun()
 			r.assertStored(wantOrders, wantShipments)
@@ -676,7 +555,7 @@ func TestSyncStopsAtTheDailyLimit(t *testing.T) {
 	for range 3 {
 		calls := e.fake.Calls("orderList") + e.fake.Calls("orderInfo")
 		y, m, d := e.clock.Now().In(jst).Date()
-		e.clock.advance(time.Date(y, m, d+1, 0, 0, 1, 0, jst).Sub(e.clock.Now()))
+		e.clock.Advance(time.Date(y, m, d+1, 0, 0, 1, 0, jst).Sub(e.clock.Now()))
 		_, err = e.run(t.Context())
 		if got := e.fake.Calls("orderList") + e.fake.Calls("orderInfo") - calls; got > 150 {
 			t.Errorf("%d calls in a day, want at most 150", got)
@@ -698,7 +577,7 @@ func TestSyncRefusals(t *testing.T) {
 	wrongKey := yahootest.PublicKeyPEM(t, yahootest.NewKey(t))
 	tests := []struct {
 		name    string
-		config  func(c *yahoo.Config, cl *clock)
+		config  func(c *yahoo.Config, cl *connectortest.Clock)
 		prepare func(fake *yahootest.Server)
 		check   func(t *testing.T, ae *yahoo.APIError)
 		says    string
@@ -713,7 +592,7 @@ func TestSyncRefusals(t *testing.T) {
 			},
 			says: "authorize the store again", calls: 1},
 		{name: "wrong token",
-			config: func(c *yahoo.Config, _ *clock) { c.AccessToken = "another-token" },
+			config: func(c *yahoo.Config, _ *connectortest.Clock) { c.AccessToken = "another-token" },
 			check: func(t *testing.T, ae *yahoo.APIError) {
 				if !ae.Unauthorized() {
 					t.Errorf("error %+v, want a refused token", ae)
@@ -721,7 +600,7 @@ func TestSyncRefusals(t *testing.T) {
 			},
 			says: "access token was refused", calls: 1},
 		{name: "wrong public key",
-			config: func(c *yahoo.Config, _ *clock) { c.PublicKey = wrongKey },
+			config: func(c *yahoo.Config, _ *connectortest.Clock) { c.PublicKey = wrongKey },
 			check: func(t *testing.T, ae *yahoo.APIError) {
 				if !ae.SignatureRefused() || ae.Unauthorized() || ae.Code != yahoo.CodeNotPermitted {
 					t.Errorf("error %+v, want the signature refused", ae)
@@ -729,7 +608,7 @@ func TestSyncRefusals(t *testing.T) {
 			},
 			says: "public key", calls: 1},
 		{name: "wrong key version",
-			config: func(c *yahoo.Config, _ *clock) { c.KeyVersion = "2" },
+			config: func(c *yahoo.Config, _ *connectortest.Clock) { c.KeyVersion = "2" },
 			check: func(t *testing.T, ae *yahoo.APIError) {
 				if !ae.SignatureRefused() {
 					t.Errorf("error %+v, want the signature refused", ae)
@@ -737,7 +616,9 @@ func TestSyncRefusals(t *testing.T) {
 			},
 			says: "its version", calls: 1},
 		{name: "stale signature",
-			config: func(c *yahoo.Config, cl *clock) { c.Now = func() time.Time { return cl.Now().Add(-time.Hour) } },
+			config: func(c *yahoo.Config, cl *connectortest.Clock) {
+				c.Now = func() time.Time { return cl.Now().Add(-time.Hour) }
+			},
 			check: func(t *testing.T, ae *yahoo.APIError) {
 				if !ae.SignatureRefused() {
 					t.Errorf("error %+v, want the signature refused", ae)
@@ -767,7 +648,7 @@ func TestSyncRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cl := &clock{now: testNow}
+			cl := connectortest.NewClock(testNow)
 			e := newEnv(t, setup{clock: cl, config: func(c *yahoo.Config) {
 				if tt.config != nil {
 					tt.config(c, cl)
@@ -843,18 +724,7 @@ func TestSyncKeepsNoPII(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	files, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var data []byte
-	for _, f := range files { // the database, and its WAL if one is left
-		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = append(data, b...)
-	}
+	data := connectortest.Files(t, dir) // the database, and its WAL if one is left
 	if !bytes.Contains(data, []byte(list[0].OrderID)) {
 		t.Fatal("the files do not hold the orders: the scan would prove nothing")
 	}
@@ -881,7 +751,7 @@ func TestSyncKeepsSecrets(t *testing.T) {
 	// Pulls that fail: a refused token, a refused signature, timeouts.
 	var errs []string
 	e.fake.Expire()
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if _, err := e.run(t.Context()); err == nil {
 		t.Error("a pull with a refused token succeeded")
 	} else {
