@@ -621,36 +621,6 @@ func TestLargeImports(t *testing.T) {
 	}
 }
 
-// A batch that has a key twice is written as if record by record, also
-// within a run the store inserts at once: the later record updates the
-// earlier. (csvimport rejects such rows; other writers may send them.)
-func TestWriteRepeatedKeys(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kpi.db"), func() time.Time { return jst(2026, 12, 1, 12, 0, 0) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	var b kpi.Batch
-	b.Shops = []kpi.Shop{{ID: shop, Platform: kpi.Rakuten, Name: "Rakuten", Currency: "JPY"}}
-	for i := range 100 {
-		b.Orders = append(b.Orders, kpi.Order{Shop: shop, ID: fmt.Sprintf("o%03d", i), Placed: jst(2026, 11, 20, 10, i%60, 0),
-			Status: kpi.StatusShipped, Total: 1000, Units: 1, Channel: kpi.ByMerchant})
-	}
-	b.Orders[70].ID, b.Orders[70].Total = b.Orders[10].ID, 5000
-	st, err := store.Write(ctx, &b)
-	if want := (kpi.WriteStats{Inserted: 100, Updated: 1}); err != nil || st != want { // the shop too
-		t.Fatalf("Write: %+v, %v; want %+v", st, err, want)
-	}
-	f, err := store.Facts(ctx, kpi.FactQuery{Shops: []string{shop}, From: kpi.NewDate(2026, 11, 20), To: kpi.NewDate(2026, 11, 21)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := f[shop].Count[kpi.GMV], int64(98*1000+5000); got != want {
-		t.Errorf("GMV %d, want %d", got, want)
-	}
-}
-
 func readPath(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
 		{"RuleOverrides", testRuleOverrides},
 		{"SyncCursors", testSyncCursors},
+		{"RepeatedKeys", testRepeatedKeys},
+		{"LargeBatches", testLargeBatches},
 		{"NegativeReviews", testNegativeReviews},
 		{"LastWrite", testLastWrite},
 	}
@@ -1054,6 +1056,74 @@ func testSyncCursors(t *testing.T, open opener) {
 	}
 	get("rakuten", "orders", "")
 	get("amazon-jp", "report:returns", "2026-11-19")
+}
+
+// testRepeatedKeys: a batch that has a key twice is written as if record
+// by record, also where a store inserts many records at once: the later
+// record updates the earlier.
+func testRepeatedKeys(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := openAt(t, open, newClock(jst(2026, 12, 1, 12, 0)))
+	var b kpi.Batch
+	b.Shops = []kpi.Shop{{ID: "rk", Platform: kpi.Rakuten, Name: "Rakuten", Currency: "JPY"}}
+	for i := range 100 {
+		b.Orders = append(b.Orders, kpi.Order{Shop: "rk", ID: fmt.Sprintf("o%03d", i), Placed: jst(2026, 11, 20, 10, i%60),
+			Status: kpi.StatusShipped, Total: 1000, Units: 1, Channel: kpi.ByMerchant})
+	}
+	b.Orders[70].ID, b.Orders[70].Total = b.Orders[10].ID, 5000
+	st, err := s.Write(ctx, &b)
+	if want := (kpi.WriteStats{Inserted: 100, Updated: 1}); err != nil || st != want { // the shop too
+		t.Fatalf("Write: %+v, %v; want %+v", st, err, want)
+	}
+	f, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{"rk"}, From: kpi.NewDate(2026, 11, 20), To: kpi.NewDate(2026, 11, 21)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f["rk"].Count[kpi.GMV], int64(98*1000+5000); got != want {
+		t.Errorf("GMV %d, want %d", got, want)
+	}
+}
+
+// testLargeBatches: batches larger than a store's bulk inserts, the second
+// overlapping the first (its first half stored, the rest new), keep the
+// counts right, and the rollups read between the writes are rebuilt.
+func testLargeBatches(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := openAt(t, open, newClock(jst(2026, 12, 10, 12, 0)))
+	if _, err := s.Write(ctx, &kpi.Batch{Shops: []kpi.Shop{{ID: "rk", Platform: kpi.Rakuten, Name: "Rakuten", Currency: "JPY"}}}); err != nil {
+		t.Fatal(err)
+	}
+	orders := make([]kpi.Order, 400)
+	for i := range orders {
+		orders[i] = kpi.Order{Shop: "rk", ID: fmt.Sprintf("o%04d", i), Placed: jst(2026, 11, 1+i%28, 10, i%60), Status: kpi.StatusUnshipped,
+			Total: 1000, Units: 1, Channel: kpi.ByMerchant}
+	}
+	count := func() int64 {
+		t.Helper()
+		f, err := s.Facts(ctx, kpi.FactQuery{Shops: []string{"rk"}, From: kpi.NewDate(2026, 11, 1), To: kpi.NewDate(2026, 12, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f["rk"].Count[kpi.OrdersPlaced]
+	}
+	for _, step := range []struct {
+		name  string
+		batch []kpi.Order
+		want  kpi.WriteStats
+		count int64
+	}{
+		{"the first half", orders[:200], kpi.WriteStats{Inserted: 200}, 200},
+		{"all", orders, kpi.WriteStats{Inserted: 200, Unchanged: 200}, 400},
+		{"again", orders, kpi.WriteStats{Unchanged: 400}, 400},
+	} {
+		st, err := s.Write(ctx, &kpi.Batch{Orders: step.batch})
+		if err != nil || st != step.want {
+			t.Errorf("%s: Write = %+v, %v; want %+v", step.name, st, err, step.want)
+		}
+		if got := count(); got != step.count {
+			t.Errorf("%s: the facts count %d orders, want %d", step.name, got, step.count)
+		}
+	}
 }
 
 // sameOverride compares two overrides by value.
