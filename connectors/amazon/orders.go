@@ -1,17 +1,14 @@
 package amazon
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -372,7 +369,7 @@ func (pull *ordersPull) order2026(o *order2026) (kpi.Order, bool) {
 	ord := kpi.Order{
 		Shop:        pull.s.Shop.ID,
 		ID:          o.OrderID,
-		CustomerRef: customerRef(pull.s.Shop.ID, o.Buyer.BuyerEmail),
+		CustomerRef: kpi.CustomerRef("amazon", pull.s.Shop.ID, strings.ToLower(o.Buyer.BuyerEmail)),
 		Placed:      o.CreatedTime.Time,
 		ShipBy:      o.Fulfillment.ShipByWindow.LatestDateTime.Time,
 		PromisedBy:  o.Fulfillment.DeliverByWindow.LatestDateTime.Time,
@@ -449,7 +446,7 @@ func (pull *ordersPull) packages(o *order2026) []kpi.Shipment {
 			ID:       o.OrderID + "/" + p.PackageReferenceID,
 			OrderID:  o.OrderID,
 			Shipped:  p.ShipTime.Time,
-			Carrier:  carrier(p.Carrier),
+			Carrier:  kpi.Carrier(p.Carrier),
 			Tracking: strings.TrimSpace(p.TrackingNumber),
 		}
 		for _, it := range p.PackageItems {
@@ -515,7 +512,7 @@ func (pull *ordersPull) orderV0(o *orderV0) (kpi.Order, bool) {
 	ord := kpi.Order{
 		Shop:        pull.s.Shop.ID,
 		ID:          o.AmazonOrderID,
-		CustomerRef: customerRef(pull.s.Shop.ID, o.BuyerInfo.BuyerEmail),
+		CustomerRef: kpi.CustomerRef("amazon", pull.s.Shop.ID, strings.ToLower(o.BuyerInfo.BuyerEmail)),
 		Placed:      o.PurchaseDate.Time,
 		ShipBy:      o.LatestShipDate.Time,
 		PromisedBy:  o.LatestDeliveryDate.Time,
@@ -538,33 +535,14 @@ func (pull *ordersPull) total(m *money, log *slog.Logger) int64 {
 	if m == nil || m.Amount == "" {
 		return 0
 	}
-	want := pull.s.Shop.Currency
-	if want == "" {
-		want = "JPY"
-	}
-	if !strings.EqualFold(m.CurrencyCode, want) {
-		log.Warn("amazon: order total in another currency not kept", "currency", m.CurrencyCode, "shop_currency", want)
-		return 0
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(m.Amount), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+	v, err := kpi.ParseMoney(m.Amount, m.CurrencyCode, pull.s.Shop.Currency)
+	switch {
+	case errors.Is(err, kpi.ErrOtherCurrency):
+		log.Warn("amazon: order total in another currency not kept", "currency", m.CurrencyCode, "shop_currency", cmp.Or(pull.s.Shop.Currency, "JPY"))
+	case err != nil:
 		log.Warn("amazon: order total not kept: not an amount", "amount", clip(m.Amount, 40))
-		return 0
 	}
-	return int64(math.Round(v))
-}
-
-// customerRef is a buyer's opaque key: the first 16 bytes of
-// SHA-256("amazon:" + shop + ":" + the buyer's e-mail or id), in hex; ""
-// without either. The e-mail (Amazon's anonymized relay address) is
-// compared without case or surrounding spaces.
-func customerRef(shop, buyer string) string {
-	buyer = strings.ToLower(strings.TrimSpace(buyer))
-	if buyer == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte("amazon:" + shop + ":" + buyer))
-	return hex.EncodeToString(sum[:16])
+	return v
 }
 
 // channel maps who fulfils an order: AFN / AMAZON, MFN / MERCHANT.

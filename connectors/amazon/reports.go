@@ -440,7 +440,7 @@ func addShipment(rs *records, row *flatfile.Row) {
 		ID:       row.Text("shipment"),
 		OrderID:  row.Text("order"),
 		Shipped:  row.Time("shipped", kpi.Tokyo),
-		Carrier:  carrier(row.Text("carrier")),
+		Carrier:  kpi.Carrier(row.Text("carrier")),
 		Tracking: row.Text("tracking"),
 		Units:    row.Int("units"),
 	}

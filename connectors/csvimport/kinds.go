@@ -48,7 +48,7 @@ func readOrder(r *row, b *kpi.Batch) {
 			ID:       o.ID,
 			OrderID:  o.ID,
 			Shipped:  shipped,
-			Carrier:  carrier(r.text("carrier")),
+			Carrier:  kpi.Carrier(r.text("carrier")),
 			Tracking: r.text("tracking"),
 			Units:    o.Units,
 		})

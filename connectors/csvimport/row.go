@@ -1,12 +1,11 @@
 package csvimport
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/connectors/flatfile"
+	"github.com/kpibot/kpibot/kpi"
 )
 
 // row reads the values of one row by field name and collects the reasons
@@ -157,12 +156,7 @@ func word[T any](r *row, name string, words map[string]T, def T, key string) T {
 // reference, the same for the same shop and value in every file; "" when
 // it is empty. The value itself is never kept.
 func (r *row) customer(name string) string {
-	v := strings.ToLower(r.text(name))
-	if v == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte("csvimport:" + r.shop() + ":" + v))
-	return hex.EncodeToString(sum[:16])
+	return kpi.CustomerRef("csvimport", r.shop(), strings.ToLower(r.text(name)))
 }
 
 // claim records that this row has the record with key, the key's field

@@ -240,20 +240,3 @@ func lang(s string) (string, bool) {
 
 // langSeparators split a list of languages: ja,zh / ja・zh / ja、zh / ja+zh.
 var langSeparators = regexp.MustCompile(`[,;/、，+\s]+`)
-
-// carrier names a Japanese carrier as kpi.Shipment does (yamato, sagawa,
-// japanpost) from how ERPs write it in English, Chinese or Japanese; any
-// other carrier keeps its name.
-func carrier(name string) string {
-	key := fold(name)
-	switch {
-	case strings.Contains(key, "yamato"), strings.Contains(name, "ヤマト"), strings.Contains(name, "黑猫"):
-		return "yamato"
-	case strings.Contains(key, "sagawa"), strings.Contains(name, "佐川"):
-		return "sagawa"
-	case strings.Contains(key, "japanpost"), strings.Contains(key, "jppost"), key == "yupack",
-		strings.Contains(name, "日本郵便"), strings.Contains(name, "ゆうパック"), strings.Contains(name, "日本邮政"):
-		return "japanpost"
-	}
-	return name
-}

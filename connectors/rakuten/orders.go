@@ -2,8 +2,6 @@ package rakuten
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,7 +200,7 @@ func mapOrder(shop string, o *orderModel) (kpi.Order, []kpi.Shipment, error) {
 	ord := kpi.Order{
 		Shop:        shop,
 		ID:          o.OrderNumber,
-		CustomerRef: customerRef(shop, o.OrdererModel.EmailAddress),
+		CustomerRef: kpi.CustomerRef("rakuten", shop, strings.ToLower(o.OrdererModel.EmailAddress)),
 		Placed:      o.OrderDatetime.Time,
 		// RMS promises no ship-by time (shippingTerm is the delivery time
 		// slot, not a date): ShipBy stays zero.
@@ -321,19 +319,6 @@ func carrier(code string) string {
 		return "japanpost"
 	}
 	return "rakuten:" + code
-}
-
-// customerRef is an orderer's opaque key: the first 16 bytes of
-// SHA-256("rakuten:" + shop + ":" + the orderer's e-mail), in hex; ""
-// without one. RMS masks the e-mail (a relay address per buyer); it is
-// compared without case or surrounding spaces, and never kept.
-func customerRef(shop, email string) string {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte("rakuten:" + shop + ":" + email))
-	return hex.EncodeToString(sum[:16])
 }
 
 // rmsTime is a date and time in RMS's JSON (2026-01-01T09:30:00+0900), in

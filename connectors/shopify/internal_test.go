@@ -5,35 +5,6 @@ import (
 	"time"
 )
 
-func TestCarrier(t *testing.T) {
-	tests := []struct{ name, want string }{
-		{"Yamato (JA)", "yamato"},
-		{"Yamato (EN)", "yamato"},
-		{"YAMATO TRANSPORT", "yamato"},
-		{"ヤマト運輸", "yamato"},
-		{"クロネコヤマト", "yamato"},
-		{"Kuroneko", "yamato"},
-		{"Sagawa (JA)", "sagawa"},
-		{"SAGAWA EXPRESS", "sagawa"},
-		{"佐川急便", "sagawa"},
-		{"Japan Post (EN)", "japanpost"},
-		{"JP Post", "japanpost"},
-		{"日本郵便", "japanpost"},
-		{"ゆうパック", "japanpost"},
-		{"ゆうパケット", "japanpost"},
-		{"Yu-Pack", "japanpost"},
-		{"Yu-Packet", "japanpost"},
-		{" DHL Express ", "DHL Express"},
-		{"西濃運輸", "西濃運輸"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := carrier(tt.name); got != tt.want {
-			t.Errorf("carrier(%q) = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestNumericID(t *testing.T) {
 	tests := []struct{ gid, want string }{
 		{"gid://shopify/Order/5678901234", "5678901234"},

@@ -1,14 +1,12 @@
 package shopify
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -304,7 +302,7 @@ func (pull *ordersPull) add(b *kpi.Batch, o *order) {
 		Channel: kpi.ByMerchant, // a Shopify shop ships its orders itself or through its own warehouse
 	}
 	if o.Customer != nil {
-		ord.CustomerRef = customerRef(pull.s.Shop.ID, o.Customer.ID)
+		ord.CustomerRef = kpi.CustomerRef("shopify", pull.s.Shop.ID, o.Customer.ID)
 	}
 	b.Orders = append(b.Orders, ord)
 
@@ -402,7 +400,7 @@ func (pull *ordersPull) shipment(orderID string, f *fulfillment, log *slog.Logge
 		Units:   max(f.TotalQuantity, 0),
 	}
 	if len(f.TrackingInfo) > 0 {
-		sh.Carrier = carrier(f.TrackingInfo[0].Company)
+		sh.Carrier = kpi.Carrier(f.TrackingInfo[0].Company)
 		sh.Tracking = strings.TrimSpace(f.TrackingInfo[0].Number)
 	}
 	if f.DeliveredAt != nil {
@@ -450,20 +448,14 @@ func (pull *ordersPull) total(m money, log *slog.Logger) int64 {
 	if m.Amount == "" {
 		return 0
 	}
-	want := pull.s.Shop.Currency
-	if want == "" {
-		want = "JPY"
-	}
-	if !strings.EqualFold(m.CurrencyCode, want) {
-		log.Warn("shopify: order total in another currency not kept", "currency", m.CurrencyCode, "shop_currency", want)
-		return 0
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(m.Amount), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+	v, err := kpi.ParseMoney(m.Amount, m.CurrencyCode, pull.s.Shop.Currency)
+	switch {
+	case errors.Is(err, kpi.ErrOtherCurrency):
+		log.Warn("shopify: order total in another currency not kept", "currency", m.CurrencyCode, "shop_currency", cmp.Or(pull.s.Shop.Currency, "JPY"))
+	case err != nil:
 		log.Warn("shopify: order total not kept: not an amount", "amount", clip(m.Amount, 40))
-		return 0
 	}
-	return int64(math.Round(v))
+	return v
 }
 
 // numericID returns the number at the end of a global id
@@ -474,18 +466,6 @@ func numericID(gid string) string {
 		return gid[i+1:]
 	}
 	return gid
-}
-
-// customerRef is a customer's opaque key: the first 16 bytes of
-// SHA-256("shopify:" + shop + ":" + the customer's global id), in hex; ""
-// without an id.
-func customerRef(shop, gid string) string {
-	gid = strings.TrimSpace(gid)
-	if gid == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte("shopify:" + shop + ":" + gid))
-	return hex.EncodeToString(sum[:16])
 }
 
 func addStats(a, b kpi.WriteStats) kpi.WriteStats {

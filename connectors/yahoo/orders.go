@@ -2,8 +2,6 @@ package yahoo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -272,7 +270,7 @@ func (pull *ordersPull) order(o *orderInfo) (ord kpi.Order, sh *kpi.Shipment, ok
 	ord = kpi.Order{
 		Shop:        pull.s.Shop.ID,
 		ID:          o.OrderID,
-		CustomerRef: customerRef(pull.s.Shop.ID, o.Pay.BillMailAddress),
+		CustomerRef: kpi.CustomerRef("yahoo", pull.s.Shop.ID, strings.ToLower(o.Pay.BillMailAddress)),
 		Placed:      o.OrderTime.Time,
 		Status:      status,
 		Total:       pull.amount(o.Detail.TotalPrice, log),
@@ -378,19 +376,6 @@ func (pull *ordersPull) amount(s string, log *slog.Logger) int64 {
 		return 0
 	}
 	return v
-}
-
-// customerRef is a buyer's opaque key: the first 16 bytes of
-// SHA-256("yahoo:" + shop + ":" + the buyer's e-mail), in hex; "" without
-// one. The e-mail is compared without case or surrounding spaces, and is
-// never kept.
-func customerRef(shop, email string) string {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte("yahoo:" + shop + ":" + email))
-	return hex.EncodeToString(sum[:16])
 }
 
 func later(a, b time.Time) time.Time {
