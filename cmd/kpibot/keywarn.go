@@ -26,6 +26,7 @@ type keyWarner interface {
 // once per channel and expiry, through the outbox. A shop without the
 // key's issue day in the config file is not watched.
 func warnExpiringKeys(ctx context.Context, now time.Time, s configSettings, store keyWarner, text *locales.Catalog) error {
+	var chans []kpi.ChatChannel // listed once, when a key needs a warning
 	var errs []error
 	for _, sh := range s.shops {
 		if sh.rakuten == nil || sh.issued.IsZero() {
@@ -35,9 +36,11 @@ func warnExpiringKeys(ctx context.Context, now time.Time, s configSettings, stor
 		if !warn {
 			continue
 		}
-		chans, err := store.ChatChannelList(ctx)
-		if err != nil {
-			return fmt.Errorf("key warning: %w", err)
+		if chans == nil {
+			var err error
+			if chans, err = store.ChatChannelList(ctx); err != nil {
+				return fmt.Errorf("key warning: %w", err)
+			}
 		}
 		days := int(expires.Sub(now).Hours() / 24)
 		env := cmp.Or(sh.rakuten.LicenseKeyEnv, "RAKUTEN_LICENSE_KEY")
