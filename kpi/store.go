@@ -40,6 +40,13 @@ type WriteStats struct {
 	Unchanged int // records that existed as they are
 }
 
+// Add adds the counts of o to s.
+func (s *WriteStats) Add(o WriteStats) {
+	s.Inserted += o.Inserted
+	s.Updated += o.Updated
+	s.Unchanged += o.Unchanged
+}
+
 // Writer stores records. Connectors and importers use it.
 type Writer interface {
 	Write(ctx context.Context, b *Batch) (WriteStats, error)

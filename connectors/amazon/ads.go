@@ -435,9 +435,7 @@ func (s *Syncer) syncAds(ctx context.Context) (Progress, error) {
 		if err != nil {
 			return p, fmt.Errorf("amazon: ads: write: %w", err)
 		}
-		p.Stats.Inserted += st.Inserted
-		p.Stats.Updated += st.Updated
-		p.Stats.Unchanged += st.Unchanged
+		p.Stats.Add(st)
 		if to > done {
 			if err := s.Store.SaveSyncCursor(ctx, s.Shop.ID, "ads", to.String()); err != nil {
 				return p, fmt.Errorf("amazon: ads: save cursor: %w", err)

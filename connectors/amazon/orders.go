@@ -183,7 +183,7 @@ func (pull *ordersPull) window(ctx context.Context, cur *ordersCursor, resumed b
 		}
 		pull.p.Pages++
 		pull.p.Read += page.read
-		pull.p.Stats = addStats(pull.p.Stats, stats)
+		pull.p.Stats.Add(stats)
 		if page.latest.After(cur.Latest) {
 			cur.Latest = page.latest
 		}
@@ -579,7 +579,3 @@ func (t *isoTime) UnmarshalJSON(b []byte) error {
 
 // isoString formats t as Amazon's query parameters want it.
 func isoString(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func addStats(a, b kpi.WriteStats) kpi.WriteStats {
-	return kpi.WriteStats{Inserted: a.Inserted + b.Inserted, Updated: a.Updated + b.Updated, Unchanged: a.Unchanged + b.Unchanged}
-}

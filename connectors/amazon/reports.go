@@ -246,9 +246,7 @@ func (s *Syncer) pullReport(ctx context.Context, log *slog.Logger, r reportSpec,
 	if err != nil {
 		return fmt.Errorf("amazon: report %s: write: %w", rep.ReportID, err)
 	}
-	p.Stats.Inserted += st.Inserted
-	p.Stats.Updated += st.Updated
-	p.Stats.Unchanged += st.Unchanged
+	p.Stats.Add(st)
 	return nil
 }
 

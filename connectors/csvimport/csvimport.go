@@ -280,9 +280,7 @@ func (im *importer) run(ctx context.Context, sum *Summary) error {
 				cancel()
 				continue
 			}
-			stats.Inserted += st.Inserted
-			stats.Updated += st.Updated
-			stats.Unchanged += st.Unchanged
+			stats.Add(st)
 		}
 		written <- err
 	}()

@@ -36,9 +36,7 @@ func Seed(ctx context.Context, w kpi.Writer, now time.Time) (kpi.WriteStats, err
 			if err != nil {
 				return total, fmt.Errorf("demo: write %s %s: %w", p.shop.ID, part.kind, err)
 			}
-			total.Inserted += st.Inserted
-			total.Updated += st.Updated
-			total.Unchanged += st.Unchanged
+			total.Add(st)
 		}
 	}
 	return total, nil

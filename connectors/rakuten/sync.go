@@ -206,9 +206,7 @@ func (s *Syncer) page(ctx context.Context, numbers []string, p *Progress, log *s
 	}
 	p.Pages++
 	p.Read += len(orders)
-	p.Stats.Inserted += stats.Inserted
-	p.Stats.Updated += stats.Updated
-	p.Stats.Unchanged += stats.Unchanged
+	p.Stats.Add(stats)
 	return nil
 }
 

@@ -137,7 +137,7 @@ func (s *Syncer) syncOrders(ctx context.Context) (Progress, error) {
 		}
 		pull.p.Pages++
 		pull.p.Read += page.read
-		pull.p.Stats = addStats(pull.p.Stats, stats)
+		pull.p.Stats.Add(stats)
 		if page.latest.After(cur.Latest) {
 			cur.Latest = page.latest
 		}
@@ -466,8 +466,4 @@ func numericID(gid string) string {
 		return gid[i+1:]
 	}
 	return gid
-}
-
-func addStats(a, b kpi.WriteStats) kpi.WriteStats {
-	return kpi.WriteStats{Inserted: a.Inserted + b.Inserted, Updated: a.Updated + b.Updated, Unchanged: a.Unchanged + b.Unchanged}
 }

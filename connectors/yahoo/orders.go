@@ -230,7 +230,7 @@ func (pull *ordersPull) window(ctx context.Context, cur *ordersCursor) error {
 			if err != nil {
 				return fmt.Errorf("page %d: write: %w", page, err)
 			}
-			pull.p.Stats = addStats(pull.p.Stats, stats)
+			pull.p.Stats.Add(stats)
 		}
 		pull.p.Pages++
 		pull.p.Read += len(listed)
@@ -383,8 +383,4 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func addStats(a, b kpi.WriteStats) kpi.WriteStats {
-	return kpi.WriteStats{Inserted: a.Inserted + b.Inserted, Updated: a.Updated + b.Updated, Unchanged: a.Unchanged + b.Unchanged}
 }
