@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kpibot/kpibot/bot/alert"
+	"github.com/kpibot/kpibot/connectors/csvimport"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/locales"
 )
@@ -29,7 +30,8 @@ type config struct {
 	Alerts alertsConfig `yaml:"alerts"`
 }
 
-// shopConfig is a shop and the connector that pulls it.
+// shopConfig is a shop, the connector that pulls it (none: it is not
+// pulled) and the header names of its exports (kpibot import).
 type shopConfig struct {
 	ID          string         `yaml:"id"`
 	Platform    string         `yaml:"platform"`
@@ -41,6 +43,28 @@ type shopConfig struct {
 	Rakuten     *rakutenConfig `yaml:"rakuten"`
 	Yahoo       *yahooConfig   `yaml:"yahoo"`
 	Shopify     *shopifyConfig `yaml:"shopify"`
+	// Imports are the header names of the shop's exports, by kind of file
+	// (csvimport.Kinds) and field (csvimport.Fields): kpibot import reads
+	// them as if given with --header FIELD=NAME.
+	Imports map[string]map[string]headerNames `yaml:"imports"`
+}
+
+// headerNames are a field's header names: a list, or a single name.
+type headerNames []string
+
+func (h *headerNames) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var name string
+		if err := n.Decode(&name); err != nil {
+			return err
+		}
+		*h = headerNames{name}
+		return nil
+	case yaml.MappingNode:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: not a header name or a list of them", n.Line)}}
+	}
+	return n.Decode((*[]string)(h))
 }
 
 // rakutenConfig is how a Rakuten shop is pulled (RMS). The secrets are
@@ -145,6 +169,20 @@ type shopSettings struct {
 	yahoo   *yahooConfig
 	shopify *shopifyConfig
 	issued  time.Time // the Rakuten license key's issue day, JST; zero if not given
+	// imports are the header names of the shop's exports by kind, each
+	// a csvimport.Options.Headers.
+	imports map[csvimport.Kind]map[string][]string
+}
+
+// importHeaders returns the config file's header names of the shop's
+// exports of kind (nil if none): field → names.
+func (s configSettings) importHeaders(shop string, kind csvimport.Kind) map[string][]string {
+	for _, sh := range s.shops {
+		if sh.shop.ID == shop {
+			return sh.imports[kind]
+		}
+	}
+	return nil
 }
 
 // shopIDRE is what a shop id looks like: it names the shop in commands.
@@ -229,7 +267,48 @@ func checkShops(shops []shopConfig, bad func(path, format string, args ...any)) 
 			}
 		}
 		out = append(out, shopSettings{shop: sh, every: every, amazon: c.Amazon, rakuten: c.Rakuten, yahoo: c.Yahoo, shopify: c.Shopify,
-			issued: issued})
+			issued: issued, imports: checkImports(path+".imports", c.Imports, bad)})
+	}
+	return out
+}
+
+// checkImports reads a shop's imports section: kinds of file, their
+// fields and each field's header names.
+func checkImports(path string, imports map[string]map[string]headerNames,
+	bad func(path, format string, args ...any)) map[csvimport.Kind]map[string][]string {
+	if len(imports) == 0 {
+		return nil
+	}
+	out := map[csvimport.Kind]map[string][]string{}
+	for _, key := range slices.Sorted(maps.Keys(imports)) {
+		kind, ok := csvimport.ParseKind(key)
+		switch {
+		case !ok:
+			bad(path+"."+key, "not an import kind: use one of %s", strings.Join(kindNames(), ", "))
+			continue
+		case out[kind] != nil:
+			bad(path+"."+key, "%s is given twice", kind)
+			continue
+		}
+		fields := csvimport.Fields(kind)
+		headers := map[string][]string{}
+		for _, field := range slices.Sorted(maps.Keys(imports[key])) {
+			fpath := path + "." + string(kind) + "." + field
+			if !slices.Contains(fields, field) {
+				bad(fpath, "not a field of %s: use one of %s", kind, strings.Join(fields, ", "))
+				continue
+			}
+			var names []string
+			for _, name := range imports[key][field] {
+				names = append(names, strings.TrimSpace(name))
+			}
+			if len(names) == 0 || slices.Contains(names, "") {
+				bad(fpath, "empty: write the header name of the field in the file, or a list of them")
+				continue
+			}
+			headers[field] = names
+		}
+		out[kind] = headers
 	}
 	return out
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kpibot/kpibot/connectors/csvimport"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -22,6 +24,10 @@ func TestExampleConfig(t *testing.T) {
 	if s.shops[0].shop.ID != "amazon-jp" || s.shops[0].every != 15*time.Minute || s.shops[0].amazon == nil ||
 		s.shops[0].amazon.RefreshTokenEnv != "AMAZON_REFRESH_TOKEN_MAIN" || s.shops[0].shop.Currency != "JPY" {
 		t.Fatalf("shops = %+v", s.shops)
+	}
+	if h := s.importHeaders("rakuten", csvimport.Orders); !reflect.DeepEqual(h, map[string][]string{"id": {"平台单号"},
+		"placed": {"成交时间", "订单创建时间"}}) || len(s.importHeaders("rakuten", csvimport.Reviews)) != 1 {
+		t.Errorf("imports = %v", s.shops[1].imports)
 	}
 	if s.resendAfter != 30*time.Minute || s.escalateAfter != time.Hour || len(s.managers) != 2 || len(s.overrides) != 5 || len(s.routes) != 1 {
 		t.Fatalf("settings = %+v", s)
@@ -119,6 +125,33 @@ func TestConfigErrors(t *testing.T) {
 			`shops[2].shopify.store: missing`,
 			`shops[2].shopify.endpoint: "nowhere" is not a URL`,
 		}},
+		{"imports", `shops:
+  - id: rk
+    platform: rakuten
+    imports:
+      ordrs:
+        placed: 成交时间
+      orders:
+        placd: [成交时间]
+        placed: [成交时间, " "]
+        paid:
+        id: []
+        total: 实收金额
+      Reviews:
+        rating: 评价等级
+      reviews:
+        ratings: 星数
+`, []string{
+			`shops[0].imports.ordrs: not an import kind: use one of orders, reviews, tickets, shifts, customs, listings, competitors, inventory, ads`,
+			`shops[0].imports.orders.id: empty: write the header name`,
+			`shops[0].imports.orders.paid: empty: write the header name`,
+			`shops[0].imports.orders.placd: not a field of orders: use one of id, placed, paid, ship_by, status, total, units, channel, ` +
+				`shipped, carrier, tracking, customer`,
+			`shops[0].imports.orders.placed: empty: write the header name`,
+			`shops[0].imports.reviews: reviews is given twice`,
+		}},
+		{"imports not names", "shops:\n  - id: rk\n    platform: rakuten\n    imports:\n      orders:\n        placed: {zh: 成交时间}\n",
+			[]string{"line 6: not a header name or a list of them"}},
 		{"managers and routes", `alerts:
   managers:
     - slack: wang
@@ -158,6 +191,44 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if s, err := parseConfig(nil, p); err != nil || len(s.overrides) != 0 {
 		t.Errorf("an empty file: %+v, %v", s, err)
+	}
+}
+
+// A shop's imports section gives the header names of its exports, a name
+// or a list; a shop with no connector section is valid and not pulled.
+func TestConfigImports(t *testing.T) {
+	p := testText(t).Printer(locales.English)
+	s, err := parseConfig([]byte(`shops:
+  - id: erp
+    platform: rakuten
+    imports:
+      Orders:
+        id: 平台单号
+        placed: [成交时间, " 订单创建时间 "]
+      reviews:
+        rating: [评价等级]
+`), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		shop string
+		kind csvimport.Kind
+		want map[string][]string
+	}{
+		{"erp", csvimport.Orders, map[string][]string{"id": {"平台单号"}, "placed": {"成交时间", "订单创建时间"}}},
+		{"erp", csvimport.Reviews, map[string][]string{"rating": {"评价等级"}}},
+		{"erp", csvimport.Tickets, nil},
+		{"other", csvimport.Orders, nil},
+	}
+	for _, tt := range tests {
+		if got := s.importHeaders(tt.shop, tt.kind); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("importHeaders(%s, %s) = %v, want %v", tt.shop, tt.kind, got, tt.want)
+		}
+	}
+	conns, err := newConnectors(env{getenv: func(string) string { return "" }}, s, nil, "", nil)
+	if err != nil || len(conns) != 0 {
+		t.Errorf("a shop without a connector section: %d connectors, %v", len(conns), err)
 	}
 }
 

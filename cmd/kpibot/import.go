@@ -36,6 +36,10 @@ func (h *headerFlags) Set(v string) error {
 // on stderr, in --lang or the terminal's language. It exits 0 when every
 // row was imported, 1 when some were rejected (the others are imported)
 // or the import failed, 2 when the command line is wrong.
+//
+// The file's own header names come from the config file's imports section
+// of the shop (shops[].imports.KIND.FIELD: a name or a list) and from the
+// --header flags: both apply, a flag's names first.
 func importCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer, args []string) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -45,7 +49,7 @@ func importCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	configFile := fs.String("config", "", "config file; KPIBOT_CONFIG if empty")
 	langFlag := fs.String("lang", "", "the language of the messages: zh, ja or en; the terminal's if empty")
 	var headerArgs headerFlags
-	fs.Var(&headerArgs, "header", "FIELD=NAME: the file's header of a field, repeatable")
+	fs.Var(&headerArgs, "header", "FIELD=NAME: the file's header of a field, repeatable; with the config file's")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
@@ -95,6 +99,9 @@ func importCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	settings, ok := readConfig(e, p, *configFile)
 	if !ok {
 		return 2
+	}
+	for field, names := range settings.importHeaders(*shopID, kind) {
+		headers[field] = append(headers[field], names...)
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

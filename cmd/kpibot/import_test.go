@@ -116,6 +116,67 @@ func TestImportHeaderFlag(t *testing.T) {
 	}
 }
 
+// The config file's imports section names an ERP's own columns for its
+// shop and kind, as --header does; with both, both apply.
+func TestImportConfigHeaders(t *testing.T) {
+	csv := "平台单号,成交时间,付款时间,订单状态\n" +
+		"MB-1,2026-11-26 10:00,2026-11-26 10:05,待发货\n" +
+		"MB-2,2026-11-26 11:00,,待付款\n"
+	shop := "shops:\n  - id: rk\n    platform: rakuten\n    name: Rakuten Main\n"
+	const imported = " (orders): 2 rows read, 2 imported, 0 rejected; records: 2 new, 0 updated, 0 unchanged\n"
+	tests := []struct {
+		name    string
+		imports string // the config file's after the shop rk's name: its imports, other shops
+		flags   []string
+		code    int
+		stdout  string // "": nothing; else after the file's name
+		stderr  string // after the file's name
+	}{
+		{"no mapping", "", nil, 1, "", ": not imported: the header line lacks columns: order id / "},
+		{"another shop's mapping", "  - id: other\n    platform: rakuten\n    imports:\n      orders:\n        id: 平台单号\n        placed: 成交时间\n", nil,
+			1, "", ": not imported: the header line lacks columns"},
+		{"another kind's mapping", "    imports:\n      reviews:\n        posted: 成交时间\n", nil, 1, "",
+			": not imported: the header line lacks columns"},
+		{"the config's mapping", "    imports:\n      orders:\n        id: 平台单号\n        placed: [下单时间(北京), 成交时间]\n", nil, 0, imported, ""},
+		{"config and --header", "    imports:\n      Orders:\n        id: [平台单号]\n", []string{"--header", "placed=成交时间"}, 0, imported, ""},
+		{"a header given twice", "    imports:\n      orders:\n        id: 平台单号\n        placed: 成交时间\n", []string{"--header", "paid=成交时间"},
+			1, "", `: not imported: The header "成交时间" is given to two fields: paid, placed.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, config, file := filepath.Join(dir, "import.db"), filepath.Join(dir, "kpibot.yaml"), filepath.Join(dir, "马帮.csv")
+			if err := os.WriteFile(config, []byte(shop+tt.imports), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"import", "--db", db, "--config", config, "--shop", "rk", "--kind", "orders", file}, tt.flags...)
+			code, out, errOut := runImport(t, nil, "", args...)
+			wantOut, wantErr := "", ""
+			if tt.stdout != "" {
+				wantOut = file + tt.stdout
+			}
+			if tt.stderr != "" {
+				wantErr = file + tt.stderr
+			}
+			if code != tt.code || out != wantOut || !strings.HasPrefix(errOut, wantErr) || wantErr == "" && errOut != "" {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, stdout:\n%s\nstderr beginning %q", code, out, errOut, tt.code, wantOut, wantErr)
+			}
+			// The rows are in the store, or none is.
+			want := "Rakuten Main  0"
+			if tt.code == 0 {
+				want = "Rakuten Main  2"
+			}
+			code, answer, errOut := exec(t, "", "ask", "--db", db, "--lang", "en", "/kpi orders rk last 7 days")
+			if code != 0 || !strings.Contains(answer, want) {
+				t.Errorf("want %q in the answer: exit %d\n%s\n%s", want, code, answer, errOut)
+			}
+		})
+	}
+}
+
 // A wrong command line exits 2 with a message that says what to do, in the
 // terminal's language, and imports nothing.
 func TestImportRefusesWhatItCannotDo(t *testing.T) {
