@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,13 +86,7 @@ func BenchmarkImport1M(b *testing.B) {
 		var elapsed time.Duration
 		for i := range b.N {
 			b.StopTimer()
-			store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("kpi%d.db", i)), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := store.Write(ctx, &kpi.Batch{Shops: []kpi.Shop{{ID: shop, Platform: kpi.Rakuten, Name: "bench", Currency: "JPY"}}}); err != nil {
-				b.Fatal(err)
-			}
+			store := newBenchStore(b, filepath.Join(b.TempDir(), fmt.Sprintf("kpi%d.db", i)))
 			f, err := os.Open(file)
 			if err != nil {
 				b.Fatal(err)
@@ -116,6 +111,52 @@ func BenchmarkImport1M(b *testing.B) {
 			b.ReportMetric(rate/shellTables, "vs-shell-tables")
 		}
 	})
+
+	// Where kpibot's time goes: the parser alone, into a writer that keeps
+	// the batches, and the store alone, writing those batches.
+	var batches collector
+	b.Run("kpibot-parse-only", func(b *testing.B) {
+		for range b.N {
+			batches = collector{}
+			f, err := os.Open(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum, err := csvimport.Import(context.Background(), &batches, shop, csvimport.Orders, f, csvimport.Options{})
+			f.Close()
+			if err != nil || sum.Imported != benchRows {
+				b.Fatalf("Import: %v; %+v", err, sum)
+			}
+		}
+		b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("kpibot-store-only", func(b *testing.B) {
+		ctx := context.Background()
+		for i := range b.N {
+			b.StopTimer()
+			store := newBenchStore(b, filepath.Join(b.TempDir(), fmt.Sprintf("w%d.db", i)))
+			b.StartTimer()
+			for _, batch := range batches.all {
+				if _, err := store.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			store.Close()
+		}
+		b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+// collector is a kpi.Writer that keeps copies of the batches written.
+type collector struct{ all []*kpi.Batch }
+
+func (c *collector) Write(_ context.Context, b *kpi.Batch) (kpi.WriteStats, error) {
+	c.all = append(c.all, &kpi.Batch{
+		Orders:    slices.Clone(b.Orders),
+		Shipments: slices.Clone(b.Shipments),
+	})
+	return kpi.WriteStats{Inserted: len(b.Orders) + len(b.Shipments)}, nil
 }
 
 // The shell's statements that store the rows of a bare table of the
@@ -162,4 +203,17 @@ func shellImport(b *testing.B, file, script, schema string) float64 {
 	rate := float64(benchRows*b.N) / elapsed.Seconds()
 	b.ReportMetric(rate, "rows/s")
 	return rate
+}
+
+// newBenchStore opens a new kpibot store at path with the benchmark's shop.
+func newBenchStore(b *testing.B, path string) *sqlite.Store {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Write(ctx, &kpi.Batch{Shops: []kpi.Shop{{ID: shop, Platform: kpi.Rakuten, Name: "bench", Currency: "JPY"}}}); err != nil {
+		b.Fatal(err)
+	}
+	return store
 }
