@@ -17,6 +17,10 @@ require (
 	github.com/jonboulle/clockwork v0.5.0
 	github.com/line/line-bot-sdk-go/v8 v8.14.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/image v0.48.0
 )
 
-require github.com/robfig/cron/v3 v3.0.1 // indirect
+require (
+	github.com/robfig/cron/v3 v3.0.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
