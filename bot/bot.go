@@ -17,9 +17,11 @@ import (
 	"github.com/kpibot/kpibot/locales"
 )
 
-// Computer computes a metric; *kpi.Engine is one.
+// Computer computes a metric, over a period or day by day; *kpi.Engine
+// is one.
 type Computer interface {
 	Compute(ctx context.Context, q kpi.Query) (*kpi.Result, error)
+	Series(ctx context.Context, q kpi.Query) (*kpi.Series, error)
 }
 
 // ShopLister lists the shops a command may name.
@@ -123,6 +125,9 @@ type Request struct {
 	// where there is none (the console). A channel with no Role is not bound
 	// yet: it gets a setup hint, and only a bind command works there.
 	Channel *kpi.ChatChannel
+	// Chart asks for the answer drawn too, as if the line said so ("chart",
+	// 图表, グラフ): kpibot chart.
+	Chart bool
 	// IsAdmin tells whether the asker may bind the channel or make a bind
 	// code; nil where there are no admins to ask (LINE, the console): there
 	// a chat binds only with a code, which needs no admin.
@@ -161,6 +166,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 		req.ChannelLang = locales.Lang(c.Lang)
 	}
 	cmd, err := b.parser.Parse(req.Text, shops, b.now())
+	cmd.Chart = cmd.Chart || req.Chart
 	lang := b.lang(ctx, req, cmd.Written)
 	if err != nil {
 		return b.in(lang, b.errorReply(err))
@@ -190,13 +196,20 @@ func (b *Bot) Handle(ctx context.Context, req Request) Reply {
 		}
 		render = b.answer(ctx, req, cmd, shops)
 	}
-	return b.in(lang, func(p *locales.Printer) Reply {
+	rep := b.in(lang, func(p *locales.Printer) Reply {
 		rep := render(p)
 		for _, n := range cmd.Notes {
 			rep.Notes = append(rep.Notes, p.T(n.Key, n.Args))
 		}
+		if m, ok := kpi.Lookup(cmd.Query.Metric); cmd.Chart && cmd.Action == ActionMetric && ok && m.Current {
+			rep.Notes = append(rep.Notes, p.T("error.no_series", map[string]any{"Metric": p.T("metric."+m.ID+".name", nil)}))
+		}
 		return rep
 	})
+	if rep.Err == nil {
+		rep.Chart = chartFor(cmd, rep.Lang, kpi.LastDays(b.now(), chartDays))
+	}
+	return rep
 }
 
 // in renders a reply in lang; bilingual replies are the Chinese and the

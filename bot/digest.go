@@ -67,7 +67,11 @@ func (b *Bot) Report(ctx context.Context, kind string, ch kpi.ChatChannel, day k
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.in(ReportLang(ch), render), nil
+	rep := b.in(ReportLang(ch), render)
+	if kind == ReportDigest {
+		rep.Chart = overviewChart(ch, day)
+	}
+	return rep, nil
 }
 
 // digest is the morning summary sent on day: the day before, for each shop

@@ -123,6 +123,9 @@ type Command struct {
 	Shops     []string
 	Platforms []kpi.Platform
 	Notes     []Note // what the parser corrected or ignored
+	// Chart asks for the answer drawn too: a metric's day-by-day trend, or
+	// the overview of a status or digest.
+	Chart bool
 	// Written is the language the line's words belong to, when they all
 	// belong to one (返品率 is Japanese even without kana); empty otherwise.
 	Written locales.Lang
@@ -151,6 +154,7 @@ const (
 	tokRangeSep
 	tokBad // a date or month that does not exist (2026-02-30)
 	tokRole
+	tokChart // "chart", 图表, グラフ: draw the answer too
 	// Only the alert commands read these; elsewhere they are ignored words.
 	tokNumber   // a word of digits: an alert's number (#12 is normalised to 12)
 	tokDuration // a snooze's length: 2h, 2小时, 30分
@@ -282,6 +286,8 @@ func NewParser(v locales.Vocabulary) (*Parser, error) {
 			ph = phrase{tok: token{kind: tokLang, value: strings.TrimPrefix(id, "lang_")}}
 		case id == "vs":
 			ph = phrase{tok: token{kind: tokVs}}
+		case id == "chart":
+			ph = phrase{tok: token{kind: tokChart}}
 		case id == "range_sep":
 			ph = phrase{tok: token{kind: tokRangeSep}}
 		case id == "snooze_"+string(SnoozeTomorrow) || id == "snooze_"+string(SnoozeResolved):
@@ -928,6 +934,8 @@ func interpret(toks []token, code string) (Command, error) {
 			}
 		case tokVs:
 			afterVs = true
+		case tokChart:
+			cmd.Chart = true
 		case tokLang:
 			cmd.Lang = locales.Lang(t.value)
 			if t.value == "bi" {

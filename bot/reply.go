@@ -10,20 +10,21 @@ import (
 // Reply is what the bot answers, localized but not yet laid out: each chat
 // adapter renders it its own way (plain text, Block Kit, Flex).
 type Reply struct {
-	Title     string       // what was asked: metric, scope and period
-	Verdict   kpi.Verdict  // the overall verdict; empty for help, lists and errors
-	Fields    []Field      // value, target, previous, change
-	Rows      []Row        // the breakdown by shop
-	RowsTitle string       // the breakdown's heading
-	Sections  []Section    // a report's parts after the rows: a digest's shops
-	Buttons   []Button     // what the reader can do about it
-	Mentions  []string     // Slack member ids to mention (an escalation); other platforms leave them out
-	Context   string       // the window and the sample size
-	Notes     []string     // remarks: what was corrected or ignored
-	Text      string       // free text: help, lists, error messages
-	Err       error        // set when the reply reports an error
-	Private   bool         // for the asker alone: it holds a secret (a bind code)
-	Lang      locales.Lang // the language it is written in
+	Title     string        // what was asked: metric, scope and period
+	Verdict   kpi.Verdict   // the overall verdict; empty for help, lists and errors
+	Fields    []Field       // value, target, previous, change
+	Rows      []Row         // the breakdown by shop
+	RowsTitle string        // the breakdown's heading
+	Sections  []Section     // a report's parts after the rows: a digest's shops
+	Buttons   []Button      // what the reader can do about it
+	Mentions  []string      // Slack member ids to mention (an escalation); other platforms leave them out
+	Chart     *ChartRequest // a picture to go with it; nil: none
+	Context   string        // the window and the sample size
+	Notes     []string      // remarks: what was corrected or ignored
+	Text      string        // free text: help, lists, error messages
+	Err       error         // set when the reply reports an error
+	Private   bool          // for the asker alone: it holds a secret (a bind code)
+	Lang      locales.Lang  // the language it is written in
 }
 
 // marks show verdicts at a glance, the same on every platform.

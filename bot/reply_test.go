@@ -148,6 +148,10 @@ type engineFunc func(context.Context, kpi.Query) (*kpi.Result, error)
 
 func (f engineFunc) Compute(ctx context.Context, q kpi.Query) (*kpi.Result, error) { return f(ctx, q) }
 
+func (f engineFunc) Series(context.Context, kpi.Query) (*kpi.Series, error) {
+	return nil, errors.New("engineFunc draws no series")
+}
+
 type shopList []kpi.Shop
 
 func (s shopList) Shops(context.Context) ([]kpi.Shop, error) { return s, nil }
