@@ -54,6 +54,7 @@ type Handler struct {
 	seen   Deduper
 	book   ChannelBook
 	poster *Poster
+	charts ChartDrawer
 	text   *locales.Catalog
 	hc     *http.Client
 	now    func() time.Time
@@ -70,6 +71,7 @@ type Config struct {
 	Seen          Deduper
 	Channels      ChannelBook      // nil: channels see every shop and need no binding
 	Poster        *Poster          // posts answers to events
+	Charts        ChartDrawer      // draws the charts of replies; nil: replies go without them
 	Text          *locales.Catalog // for the notes the adapter adds itself
 	HTTP          *http.Client     // for response_url; http.DefaultClient if nil
 	Now           func() time.Time
@@ -78,7 +80,7 @@ type Config struct {
 
 // NewHandler returns a Handler.
 func NewHandler(c Config) *Handler {
-	h := &Handler{bot: c.Bot, secret: c.SigningSecret, seen: c.Seen, book: c.Channels, poster: c.Poster, text: c.Text,
+	h := &Handler{bot: c.Bot, secret: c.SigningSecret, seen: c.Seen, book: c.Channels, poster: c.Poster, charts: c.Charts, text: c.Text,
 		hc: c.HTTP, now: c.Now, log: c.Log}
 	if h.hc == nil {
 		h.hc = http.DefaultClient
@@ -133,6 +135,10 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	if msg := h.SlashCommand(form); msg != nil {
 		writeJSON(w, msg)
+		// Send the answer now (else it goes when command returns), so
+		// that its chart comes after it.
+		_ = http.NewResponseController(w).Flush()
+		h.chartAfter(msg)
 		return
 	}
 	w.WriteHeader(http.StatusOK) // acknowledged; the answer follows
@@ -140,7 +146,11 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // SlashCommand answers a /kpi form, over HTTP or Socket Mode: it returns the
 // message when the answer is ready within answerWithin, else nil, and the
-// answer goes to the form's response_url when it is ready.
+// answer goes to the form's response_url when it is ready. The chart of an
+// answer to the channel follows it as a message of its own (a command's
+// answer cannot carry a file): through response_url, it is uploaded after
+// the answer; the caller who delivers the returned message calls
+// chartAfter.
 func (h *Handler) SlashCommand(form url.Values) *Message {
 	req := bot.Request{Text: form.Get("text"), User: userKey(form.Get("team_id"), form.Get("user_id"))}
 	responseURL := form.Get("response_url")
@@ -159,19 +169,67 @@ func (h *Handler) SlashCommand(form url.Values) *Message {
 	}()
 	timer := time.NewTimer(answerWithin)
 	defer timer.Stop()
+	channel := form.Get("channel_id")
 	select {
 	case reply := <-done:
-		return h.message(reply)
+		return h.commandMessage(reply, channel)
 	case <-timer.C:
 		h.work.Add(1)
 		go func() {
 			defer h.work.Done()
-			reply := <-done
-			if err := h.respond(responseURL, h.message(reply)); err != nil {
+			msg := h.commandMessage(<-done, channel)
+			if err := h.respond(responseURL, msg); err != nil {
 				h.log.Error("slack: answer through response_url", "err", err)
+				return // no chart without its answer
 			}
+			h.uploadChart(msg.chart)
 		}()
 		return nil
+	}
+}
+
+// commandMessage is the message of the answer to a command sent in
+// channel, with the chart to upload after it when the answer is for the
+// channel.
+func (h *Handler) commandMessage(reply bot.Reply, channel string) *Message {
+	msg := h.message(reply)
+	if msg.ResponseType == "in_channel" && reply.Chart != nil && h.charts != nil && h.poster != nil && channel != "" {
+		msg.chart = &commandChart{channel: channel, reply: reply}
+	}
+	return msg
+}
+
+// commandChart is the chart of a command's answer, to upload to the
+// command's channel once the answer is delivered.
+type commandChart struct {
+	channel string
+	reply   bot.Reply
+}
+
+// chartAfter uploads the chart of a command's answer, if it has one, in
+// the background: call it once the answer is delivered.
+func (h *Handler) chartAfter(msg *Message) {
+	if msg == nil || msg.chart == nil {
+		return
+	}
+	h.work.Go(func() { h.uploadChart(msg.chart) })
+}
+
+// uploadChart draws and uploads c, if not nil, to its channel: a message of
+// its own, the picture under the answer's title. Failures are logged: the
+// answer stands without it.
+func (h *Handler) uploadChart(c *commandChart) {
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+	defer cancel()
+	img, err := ChartImage(ctx, h.charts, c.reply)
+	if err == nil {
+		err = h.poster.Upload(ctx, c.channel, "", nil, FallbackText(c.reply), img)
+	}
+	if err != nil {
+		h.log.Error("slack: chart of a command's answer", "err", err, "channel", c.channel)
 	}
 }
 
@@ -181,6 +239,8 @@ type Message struct {
 	ResponseType string           `json:"response_type"` // in_channel, or ephemeral for the asker alone
 	Text         string           `json:"text"`          // for notifications
 	Blocks       []slackapi.Block `json:"blocks"`
+
+	chart *commandChart // to upload once the message is delivered; nil: none
 }
 
 // message is the JSON Slack wants for a reply: visible to the channel, or
@@ -308,11 +368,15 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 		defer cancel()
 		reply := h.bot.Handle(ctx, req)
-		to := "" // the channel; an error or a secret goes to the asker alone
+		var err error
 		if reply.Err != nil || reply.Private {
-			to = ev.User
+			// An error or a secret goes to the asker alone, and a file
+			// cannot: without a chart.
+			err = h.poster.Post(ctx, ev.Channel, thread, ev.User, Blocks(reply, h.more(reply.Lang)), FallbackText(reply))
+		} else {
+			err = h.poster.PostReply(ctx, ev.Channel, thread, reply, h.more(reply.Lang), h.charts, h.log)
 		}
-		if err := h.poster.Post(ctx, ev.Channel, thread, to, Blocks(reply, h.more(reply.Lang)), FallbackText(reply)); err != nil {
+		if err != nil {
 			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)
 		}
 	}()

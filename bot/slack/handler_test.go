@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/bot"
+	"github.com/kpibot/kpibot/bot/slack/slacktest"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
@@ -45,9 +46,10 @@ func answer(title string) *answerFunc {
 }
 
 // fakeSlack is a local Slack Web API and response_url endpoint that records
-// what it is sent.
+// what it is sent; files takes the file uploads.
 type fakeSlack struct {
 	*httptest.Server
+	files     *slacktest.Files
 	mu        sync.Mutex
 	posts     []url.Values // chat.postMessage forms
 	ephemeral []url.Values // chat.postEphemeral forms
@@ -56,8 +58,9 @@ type fakeSlack struct {
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
-	f := &fakeSlack{}
+	f := &fakeSlack{files: slacktest.NewFiles(t, "xoxb-test")}
 	mux := http.NewServeMux()
+	f.files.Register(mux, "/api/")
 	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -1,11 +1,14 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	slackapi "github.com/slack-go/slack"
 )
@@ -45,16 +48,74 @@ func (p *Poster) Post(ctx context.Context, channel, thread, user string, blocks 
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
+	return p.try(ctx, channel, "post to", func() error {
+		if user != "" {
+			_, err := p.api.PostEphemeralContext(ctx, channel, user, opts...)
+			return err
+		}
+		_, _, err := p.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+}
+
+// Image is a picture to go with a message.
+type Image struct {
+	Name  string // the file's name, such as "kpi-chart.png"
+	Title string // shown with the picture
+	Data  []byte
+}
+
+// maxAltText is the most characters Slack takes for a picture's
+// description (alt_txt_too_large).
+const maxAltText = 1000
+
+// Upload posts blocks with img to channel, in thread if it is set: one
+// message, the blocks above the picture, shared in one go by
+// files.completeUploadExternal, so that a retry never leaves a message
+// without its picture or posts one twice. Slack takes no notification text
+// with a file: text, the reply's fallback text, is the picture's
+// description for screen readers (cut to 1,000 characters). With no blocks
+// the picture goes alone, under its title. It keeps the channel's pace and
+// retries as Post does.
+func (p *Poster) Upload(ctx context.Context, channel, thread string, blocks []slackapi.Block, text string, img Image) error {
+	if len(img.Data) == 0 || img.Name == "" {
+		return fmt.Errorf("slack: upload to %s: no file", channel)
+	}
+	params := slackapi.UploadFileParameters{
+		Filename:        img.Name,
+		FileSize:        len(img.Data),
+		Title:           img.Title,
+		AltTxt:          cut(text, maxAltText),
+		Channel:         channel,
+		ThreadTimestamp: thread,
+		Blocks:          slackapi.Blocks{BlockSet: blocks},
+	}
+	return p.try(ctx, channel, "upload to", func() error {
+		// Each try starts over: a new upload URL and file id, the file
+		// sent again. The files of failed tries are never completed, so
+		// Slack drops them unshared.
+		params.Reader = bytes.NewReader(img.Data)
+		_, err := p.api.UploadFileContext(ctx, params)
+		if err != nil && !apiError(err) {
+			// slack-go's own checks, such as a completion that shared no
+			// file: the message may be out already, so no second try.
+			return final{err}
+		}
+		return err
+	})
+}
+
+// try calls send until it succeeds, each time in the channel's next slot:
+// again after Retry-After on 429, after a growing wait on an outage (5xx,
+// failed connection), at most maxTries times; what names the call in
+// errors ("post to").
+func (p *Poster) try(ctx context.Context, channel, what string, send func() error) error {
 	var err error
 	for try := 1; try <= maxTries; try++ {
 		if err = p.sleep(ctx, p.wait(channel)); err != nil {
 			return err
 		}
-		if user != "" {
-			_, err = p.api.PostEphemeralContext(ctx, channel, user, opts...)
-		} else {
-			_, _, err = p.api.PostMessageContext(ctx, channel, opts...)
-		}
+		err = send()
 		var limited *slackapi.RateLimitedError
 		switch {
 		case err == nil:
@@ -64,10 +125,10 @@ func (p *Poster) Post(ctx context.Context, channel, thread, user string, blocks 
 		case retryable(err):
 			p.hold(channel, time.Duration(try)*time.Second)
 		default:
-			return fmt.Errorf("slack: post to %s: %w", channel, err)
+			return fmt.Errorf("slack: %s %s: %w", what, channel, err)
 		}
 	}
-	return fmt.Errorf("slack: post to %s: gave up after %d tries: %w", channel, maxTries, err)
+	return fmt.Errorf("slack: %s %s: gave up after %d tries: %w", what, channel, maxTries, err)
 }
 
 // wait reserves the channel's next slot and returns how long until it.
@@ -100,7 +161,41 @@ func retryable(err error) bool {
 		return status.Code >= 500
 	}
 	var slackErr slackapi.SlackErrorResponse
-	return !errors.As(err, &slackErr) // a Slack error ("channel_not_found") is final
+	var stop final
+	// A Slack error ("channel_not_found") is final.
+	return !errors.As(err, &slackErr) && !errors.As(err, &stop)
+}
+
+// apiError reports whether err came from Slack or the way to it: a Slack
+// error, an HTTP status, a 429, a failed connection.
+func apiError(err error) bool {
+	var status slackapi.StatusCodeError
+	var slackErr slackapi.SlackErrorResponse
+	var limited *slackapi.RateLimitedError
+	var conn *url.Error
+	return errors.As(err, &status) || errors.As(err, &slackErr) || errors.As(err, &limited) || errors.As(err, &conn)
+}
+
+// final is an error that no retry can mend.
+type final struct{ err error }
+
+func (f final) Error() string { return f.err.Error() }
+func (f final) Unwrap() error { return f.err }
+
+// cut returns s, or its first n characters (as Slack counts them, in
+// UTF-16) with an ellipsis in place of the rest.
+func cut(s string, n int) string {
+	if len(s) <= n || len(utf16.Encode([]rune(s))) <= n {
+		return s
+	}
+	units := 0
+	for i, r := range s {
+		units += utf16.RuneLen(r)
+		if units > n-1 { // room for the ellipsis
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -147,7 +147,8 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 // socketCommand answers a slash command: the answer rides on the
 // acknowledgement when it is ready within answerWithin (Socket Mode lets an
 // ack carry the response), else the ack is empty and SlashCommand sends the
-// answer to response_url when it is ready.
+// answer to response_url when it is ready. The answer's chart, if any,
+// follows the answer.
 func (h *Handler) socketCommand(ctx context.Context, client *socketmode.Client, req socketmode.Request, cmd slackapi.SlashCommand) {
 	form := url.Values{
 		"command":      {cmd.Command},
@@ -163,7 +164,11 @@ func (h *Handler) socketCommand(ctx context.Context, client *socketmode.Client, 
 		return
 	}
 	err := client.AckCtx(ctx, req.EnvelopeID, msg)
-	if err == nil || ctx.Err() != nil {
+	if err == nil {
+		h.chartAfter(msg)
+		return
+	}
+	if ctx.Err() != nil {
 		return
 	}
 	// Slack drops acks of 20 KB or more: a long answer goes to response_url.
@@ -172,7 +177,9 @@ func (h *Handler) socketCommand(ctx context.Context, client *socketmode.Client, 
 	h.work.Go(func() {
 		if err := h.respond(cmd.ResponseURL, msg); err != nil {
 			h.log.Error("slack: answer through response_url", "err", err)
+			return // no chart without its answer
 		}
+		h.uploadChart(msg.chart)
 	})
 }
 
