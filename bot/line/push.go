@@ -38,6 +38,7 @@ type Pusher struct {
 	text   *locales.Catalog
 	now    func() time.Time
 	log    *slog.Logger
+	charts *chartImages
 }
 
 // NewPusher returns a Pusher; seen remembers the months whose quota
@@ -46,7 +47,15 @@ func NewPusher(client *Client, seen Deduper, text *locales.Catalog, now func() t
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pusher{client: client, seen: seen, text: text, now: now, log: log}
+	return &Pusher{client: client, seen: seen, text: text, now: now, log: log, charts: &chartImages{log: log}}
+}
+
+// WithCharts makes the pushes of replies with a chart carry its picture,
+// linked by links; without, they go without it. It returns p, and is
+// called before p is used.
+func (p *Pusher) WithCharts(links *ChartLinks) *Pusher {
+	p.charts = &chartImages{links: links, log: p.log}
+	return p
 }
 
 // request is one push request: a chat, up to five messages, the keys of the
@@ -137,11 +146,12 @@ func (p *Pusher) Deliver(ctx context.Context, pushes []Push, hq kpi.ChatChannel)
 	return d, nil
 }
 
-// messages is a push's reply as LINE messages, in its own language.
+// messages is a push's reply as LINE messages, in its own language, with
+// its chart's picture after them.
 func (p *Pusher) messages(r bot.Reply) []messaging_api.MessageInterface {
-	return Messages(r, func(id string, n int) string {
+	return p.charts.add(r, Messages(r, func(id string, n int) string {
 		return p.text.Printer(r.Lang).T(id, map[string]any{"N": n})
-	})
+	}))
 }
 
 // combine puts each chat's pushes into as few requests as possible, the hq

@@ -68,6 +68,7 @@ type Handler struct {
 	text   *locales.Catalog
 	now    func() time.Time
 	log    *slog.Logger
+	charts *chartImages
 
 	forged atomic.Int64   // requests refused for their signature
 	work   sync.WaitGroup // answers still being worked on
@@ -81,6 +82,7 @@ type Config struct {
 	Channels      ChannelBook // nil: chats see every shop and need no binding
 	Client        *Client
 	Text          *locales.Catalog
+	Charts        *ChartLinks // nil: a reply's chart goes without its picture
 	Now           func() time.Time
 	Log           *slog.Logger
 }
@@ -95,6 +97,7 @@ func NewHandler(c Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.charts = &chartImages{links: c.Charts, log: h.log}
 	return h
 }
 
@@ -330,7 +333,8 @@ func (h *Handler) answer(j job) {
 	} else {
 		reply = h.bot.Handle(ctx, j.req)
 	}
-	if err := h.send(ctx, j, Messages(reply, h.more(reply.Lang)), TextMessages(reply)); err != nil {
+	msgs := h.charts.add(reply, Messages(reply, h.more(reply.Lang)))
+	if err := h.send(ctx, j, msgs, TextMessages(reply)); err != nil {
 		h.log.Error("line: answer", "err", err, "chat", j.chat, "event", j.id)
 	}
 }
@@ -359,8 +363,8 @@ func (h *Handler) greeting(j job) bot.Reply {
 
 // send delivers an answer: by reply token while it lives (free), else by
 // push under a retry key derived from the event, so that a redelivery or a
-// retry is not shown twice. When LINE refuses the Flex layout the plain
-// text goes instead.
+// retry is not shown twice. When LINE refuses the Flex layout (or the
+// chart's picture) the plain text goes instead, without the picture.
 //
 // A reply that failed on the network or with a 5xx may still have arrived;
 // LINE gives replies no retry key, so the push that follows can, rarely,

@@ -66,9 +66,18 @@ type rig struct {
 	bot   *bot.Bot
 	h     *Handler
 	url   string
+	links *ChartLinks   // the chart links the webhook's answers carry, served beside it
+	drawn *countDrawer  // the bot drawing the charts of links
+	tune  func(*Config) // changes the handler's configuration, if set
 }
 
 func newRig(t testing.TB) *rig {
+	t.Helper()
+	return newRigWith(t, nil)
+}
+
+// newRigWith is newRig with the handler's configuration changed by tune.
+func newRigWith(t testing.TB, tune func(*Config)) *rig {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kpibot.db")
 	data, err := os.ReadFile(seeded)
@@ -78,7 +87,7 @@ func newRig(t testing.TB) *rig {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, path: path, line: linetest.NewServer(t)}
+	r := &rig{t: t, path: path, line: linetest.NewServer(t), tune: tune}
 	r.start()
 	return r
 }
@@ -104,10 +113,19 @@ func (r *rig) start() {
 		t.Fatal(err)
 	}
 	r.store, r.bot = store, b
-	r.h = NewHandler(Config{Bot: b, ChannelSecret: secret, Seen: store, Channels: store, Client: client, Text: text, Now: now})
 	mux := http.NewServeMux()
-	r.h.Register(mux)
 	srv := httptest.NewServer(mux)
+	r.drawn = &countDrawer{drawer: b}
+	if r.links, err = NewChartLinks(secret, srv.URL, r.drawn, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Bot: b, ChannelSecret: secret, Seen: store, Channels: store, Client: client, Text: text, Charts: r.links, Now: now}
+	if r.tune != nil {
+		r.tune(&c)
+	}
+	r.h = NewHandler(c)
+	r.h.Register(mux)
+	r.links.Register(mux)
 	r.url = srv.URL + "/line/webhook"
 	t.Cleanup(func() {
 		srv.Close()

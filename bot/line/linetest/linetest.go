@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +41,7 @@ const (
 	maxBubbleBytes  = 30 * 1024
 	maxCarouselSize = 50 * 1024
 	maxBubbles      = 12
+	maxImageURL     = 2000 // an image message's originalContentUrl and previewImageUrl
 )
 
 var (
@@ -77,6 +80,37 @@ type Sent struct {
 	ReplyToken string
 	RetryKey   string
 	Messages   []json.RawMessage
+}
+
+// Image is an image message the fake accepted: LINE would fetch its URLs.
+type Image struct {
+	Op         string // replyMessage or pushMessage
+	To         string // the push's chat
+	ReplyToken string
+	Index      int // its place among the request's messages
+	Original   string
+	Preview    string
+}
+
+// Images returns the image messages of the replies and pushes accepted so
+// far, in order, for a test to fetch.
+func (s *Server) Images() []Image {
+	var out []Image
+	for _, sent := range s.Sent() {
+		for i, raw := range sent.Messages {
+			var m struct {
+				Type               string `json:"type"`
+				OriginalContentURL string `json:"originalContentUrl"`
+				PreviewImageURL    string `json:"previewImageUrl"`
+			}
+			if json.Unmarshal(raw, &m) != nil || m.Type != "image" {
+				continue
+			}
+			out = append(out, Image{Op: sent.Op, To: sent.To, ReplyToken: sent.ReplyToken, Index: i,
+				Original: m.OriginalContentURL, Preview: m.PreviewImageURL})
+		}
+	}
+	return out
 }
 
 // Server is the fake. Every request that breaks LINE's model or limits is
@@ -317,7 +351,7 @@ func answer(w http.ResponseWriter, status int, v any) {
 }
 
 // limits checks what LINE's model leaves unsaid: text length, altText
-// length, and the size of Flex bubbles and carousels.
+// length, the size of Flex bubbles and carousels, and the URLs of images.
 func limits(op string, body []byte) error {
 	if op != "replyMessage" && op != "pushMessage" {
 		return nil
@@ -335,6 +369,8 @@ func limits(op string, body []byte) error {
 			Text     string          `json:"text"`
 			AltText  string          `json:"altText"`
 			Contents json.RawMessage `json:"contents"`
+			Original string          `json:"originalContentUrl"`
+			Preview  string          `json:"previewImageUrl"`
 		}
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return err
@@ -349,6 +385,13 @@ func limits(op string, body []byte) error {
 				problems = append(problems, fmt.Sprintf("/messages/%d/altText: %d characters, more than %d", i, n, maxAltTextUnits))
 			}
 			problems = append(problems, flexSize(fmt.Sprintf("/messages/%d/contents", i), m.Contents)...)
+		case "image":
+			if err := imageURL(m.Original); err != nil {
+				problems = append(problems, fmt.Sprintf("/messages/%d/originalContentUrl: %v", i, err))
+			}
+			if err := imageURL(m.Preview); err != nil {
+				problems = append(problems, fmt.Sprintf("/messages/%d/previewImageUrl: %v", i, err))
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -394,4 +437,26 @@ func flexSize(at string, raw json.RawMessage) []string {
 		}
 	}
 	return problems
+}
+
+// imageURL checks an image message's URL as LINE does: https, at most
+// 2,000 characters. An http URL on a loopback host (the test's own
+// server) passes too, since a test has no certificate LINE would trust.
+func imageURL(raw string) error {
+	if n := len([]rune(raw)); n > maxImageURL {
+		return fmt.Errorf("URL of %d characters, more than %d", n, maxImageURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http":
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || ip != nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not https: LINE fetches images only over https", raw)
 }
