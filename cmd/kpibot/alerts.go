@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,7 +67,11 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	}
 	// Send what the evaluation queued when a chat platform is configured;
 	// else kpibot serve sends it.
-	c, err := newChat(e, text, store, log)
+	c, err := newChat(e, text, store, b, log)
+	if errors.Is(err, errPublicURL) {
+		fmt.Fprintln(e.stderr, p.T("cli.public_url_invalid", map[string]any{"Error": err.Error()}))
+		return 2
+	}
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

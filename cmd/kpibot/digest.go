@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -84,7 +85,11 @@ func digestCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 
 	// Send it to every bound channel it goes to, through the outbox: a
 	// report already sent for that day is not sent again.
-	c, err := newChat(e, text, store, log)
+	c, err := newChat(e, text, store, b, log)
+	if errors.Is(err, errPublicURL) {
+		fmt.Fprintln(e.stderr, p.T("cli.public_url_invalid", map[string]any{"Error": err.Error()}))
+		return 2
+	}
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}

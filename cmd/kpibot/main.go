@@ -87,6 +87,9 @@ func run(ctx context.Context, e env) int {
 	if cmd == "import" {
 		return importCmd(ctx, e, text, p, args)
 	}
+	if cmd == "chart" {
+		return chartCmd(ctx, e, text, p, args)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")

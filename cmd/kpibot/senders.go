@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/bot/line"
 	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/bot/slack"
@@ -14,17 +16,20 @@ import (
 )
 
 // slackSender delivers scheduled reports to Slack channels, one message
-// each, paced by the poster.
+// each, paced by the poster: a report with a chart (the daily digest's) is
+// uploaded with it in the same message when charts is set.
 type slackSender struct {
 	poster *slack.Poster
 	text   *locales.Catalog
+	charts slack.ChartDrawer // nil: reports go without their charts
+	log    *slog.Logger      // for the charts that cannot be drawn or uploaded; nil: not logged
 }
 
 func (s slackSender) Send(ctx context.Context, msgs []schedule.Message) ([]string, error) {
 	var sent []string
 	for _, m := range msgs {
 		more := func(n int) string { return s.text.Printer(m.Reply.Lang).T("reply.more_lines", map[string]any{"N": n}) }
-		if err := s.poster.Post(ctx, m.Channel.ID, "", "", slack.Blocks(m.Reply, more), slack.FallbackText(m.Reply)); err != nil {
+		if err := s.poster.PostReply(ctx, m.Channel.ID, "", m.Reply, more, s.charts, s.log); err != nil {
 			return sent, fmt.Errorf("slack: post %s: %w", m.Key, err)
 		}
 		sent = append(sent, m.Key)
@@ -58,15 +63,20 @@ type chat struct {
 	line    lineEnv
 	poster  *slack.Poster
 	client  *line.Client
+	links   *line.ChartLinks // LINE's chart URLs; nil without KPIBOT_PUBLIC_URL
 	senders map[string]schedule.Sender
 }
 
-// newChat builds the clients and senders of the platforms configured.
-func newChat(e env, text *locales.Catalog, store *sqlite.Store, log *slog.Logger) (*chat, error) {
+// errPublicURL reports a KPIBOT_PUBLIC_URL that LINE cannot fetch from.
+var errPublicURL = errors.New("KPIBOT_PUBLIC_URL")
+
+// newChat builds the clients and senders of the platforms configured;
+// charts draws the pictures that go with their messages.
+func newChat(e env, text *locales.Catalog, store *sqlite.Store, charts *bot.Bot, log *slog.Logger) (*chat, error) {
 	c := &chat{slack: readSlackEnv(e.getenv), line: readLineEnv(e.getenv), senders: map[string]schedule.Sender{}}
 	if c.slack.enabled() {
 		c.poster = slack.NewPoster(c.slack.botToken, c.slack.apiURL)
-		c.senders["slack"] = slackSender{poster: c.poster, text: text}
+		c.senders["slack"] = slackSender{poster: c.poster, text: text, charts: charts, log: log}
 	}
 	if c.line.enabled() {
 		client, err := line.NewClient(line.ClientConfig{Token: c.line.token, BaseURL: c.line.apiURL, Log: log})
@@ -74,7 +84,12 @@ func newChat(e env, text *locales.Catalog, store *sqlite.Store, log *slog.Logger
 			return nil, err
 		}
 		c.client = client
-		c.senders[line.Platform] = lineSender{pusher: line.NewPusher(client, store, text, e.now, log)}
+		if c.line.publicURL != "" {
+			if c.links, err = line.NewChartLinks(c.line.secret, c.line.publicURL, charts, e.now, log); err != nil {
+				return nil, fmt.Errorf("%w: %w", errPublicURL, err)
+			}
+		}
+		c.senders[line.Platform] = lineSender{pusher: line.NewPusher(client, store, text, e.now, log).WithCharts(c.links)}
 	}
 	return c, nil
 }

@@ -72,10 +72,14 @@ func (s slackEnv) missing() []string {
 // lineEnv is LINE's part of the environment.
 type lineEnv struct {
 	secret, token, apiURL string
+	// publicURL (KPIBOT_PUBLIC_URL) is where LINE fetches the charts
+	// kpibot serves; "": LINE messages go without them.
+	publicURL string
 }
 
 func readLineEnv(getenv func(string) string) lineEnv {
-	return lineEnv{secret: getenv("LINE_CHANNEL_SECRET"), token: getenv("LINE_CHANNEL_ACCESS_TOKEN"), apiURL: getenv("LINE_API_URL")}
+	return lineEnv{secret: getenv("LINE_CHANNEL_SECRET"), token: getenv("LINE_CHANNEL_ACCESS_TOKEN"), apiURL: getenv("LINE_API_URL"),
+		publicURL: getenv("KPIBOT_PUBLIC_URL")}
 }
 
 // enabled reports whether LINE is configured at all.
@@ -151,7 +155,11 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
 	})
-	c, err := newChat(e, text, store, log)
+	c, err := newChat(e, text, store, b, log)
+	if errors.Is(err, errPublicURL) {
+		fmt.Fprintln(e.stderr, p.T("cli.public_url_invalid", map[string]any{"Error": err.Error()}))
+		return 2
+	}
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -163,6 +171,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			Seen:          store,
 			Channels:      store,
 			Poster:        c.poster,
+			Charts:        b,
 			Text:          text,
 			Now:           e.now,
 			Log:           log,
@@ -177,11 +186,15 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			Seen:          store,
 			Channels:      store,
 			Client:        c.client,
+			Charts:        c.links,
 			Text:          text,
 			Now:           e.now,
 			Log:           log,
 		})
 		lh.Register(mux)
+	}
+	if c.links != nil {
+		c.links.Register(mux)
 	}
 	// The alerts are evaluated and escalated every few minutes and after
 	// each sync; their messages go out through the same outbox as the reports.

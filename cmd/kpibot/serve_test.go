@@ -26,6 +26,7 @@ import (
 
 	"github.com/kpibot/kpibot/bot/line/linetest"
 	"github.com/kpibot/kpibot/bot/slack"
+	"github.com/kpibot/kpibot/bot/slack/slacktest"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -54,16 +55,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// fakeSlackAPI is a local Slack Web API that records chat.postMessage.
+// fakeSlackAPI is a local Slack Web API that records chat.postMessage and,
+// in files, the file uploads.
 type fakeSlackAPI struct {
 	*httptest.Server
+	files *slacktest.Files
 	mu    sync.Mutex
 	posts []url.Values
 }
 
 func newFakeSlackAPI(t *testing.T) *fakeSlackAPI {
-	f := &fakeSlackAPI{}
+	f := &fakeSlackAPI{files: slacktest.NewFiles(t, testBotToken)}
 	mux := http.NewServeMux()
+	f.files.Register(mux, "/api/")
 	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		f.mu.Lock()
