@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -409,6 +410,8 @@ func TestServeRefusesWhatItCannotDo(t *testing.T) {
 		{"app token alone", with("SLACK_APP_TOKEN", testAppToken), nil, 2, "not set: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN."},
 		{"LINE token alone", with("LINE_CHANNEL_ACCESS_TOKEN", testLineToken), nil, 2, "not set: LINE_CHANNEL_SECRET."},
 		{"LINE secret alone", with("LINE_CHANNEL_SECRET", testLineSecret), nil, 2, "not set: LINE_CHANNEL_ACCESS_TOKEN."},
+		{"public URL not https", with("LINE_CHANNEL_SECRET", testLineSecret, "LINE_CHANNEL_ACCESS_TOKEN", testLineToken, "KPIBOT_PUBLIC_URL", "http://kpibot.example.com"), nil, 2,
+			"KPIBOT_PUBLIC_URL cannot be used for LINE's chart images"},
 		{"arguments", base, []string{"now"}, 2, `kpibot serve takes no arguments, but got "now"`},
 		{"bad flag", base, []string{"--lang", "ja"}, 2, "flag provided but not defined: -lang"},
 		{"bad address", with("KPIBOT_ADDR", "127.0.0.1:99999"), nil, 1, "Can't listen on 127.0.0.1:99999"},
@@ -551,4 +554,69 @@ func TestServeSendsTheMissedDigestOnce(t *testing.T) {
 	if !strings.Contains(msg.AltText, "每日简报") || !strings.Contains(msg.AltText, "デイリーダイジェスト") {
 		t.Errorf("the digest's altText %q is not the bilingual digest", msg.AltText)
 	}
+}
+
+// With KPIBOT_PUBLIC_URL, the digest pushed to a LINE chat carries its
+// chart, which serve itself draws at the image message's URLs; a link
+// changed by a byte is refused.
+func TestServeLINEChart(t *testing.T) {
+	fake := linetest.NewServer(t)
+	db := filepath.Join(t.TempDir(), "serve.db")
+	data, err := os.ReadFile(seeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	group := "C" + strings.Repeat("0", 31) + "8"
+	store, err := openStore(context.Background(), env{now: func() time.Time { return demoNow }}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.BindChatChannel(context.Background(), kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten"}}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	// The public URL names the address serve listens on: take a free port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := startServe(t, map[string]string{
+		"KPIBOT_ADDR":               addr,
+		"KPIBOT_DB":                 db,
+		"KPIBOT_PUBLIC_URL":         "http://" + addr,
+		"LINE_CHANNEL_SECRET":       testLineSecret,
+		"LINE_CHANNEL_ACCESS_TOKEN": testLineToken,
+		"LINE_API_URL":              fake.URL,
+	})
+	var images []linetest.Image
+	for deadline := time.Now().Add(10 * time.Second); len(images) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		images = fake.Images()
+	}
+	if len(images) != 1 {
+		t.Fatalf("%d image messages, want the digest's one:\n%s", len(images), s.stderr)
+	}
+	for _, u := range []string{images[0].Original, images[0].Preview} {
+		path := strings.TrimPrefix(u, s.base)
+		code, body := s.get(t, path)
+		cfg, err := png.DecodeConfig(strings.NewReader(body))
+		if code != http.StatusOK || err != nil || cfg.Width < 480 {
+			t.Errorf("GET %s: %d, %v %+v", path, code, err, cfg)
+		}
+		tampered := strings.Replace(path, "/charts/e", "/charts/f", 1)
+		if tampered == path {
+			tampered = path[:len("/charts/")] + "x" + path[len("/charts/")+1:]
+		}
+		if code, _ := s.get(t, tampered); code != http.StatusForbidden {
+			t.Errorf("GET a tampered link: %d, want 403", code)
+		}
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d:\n%s", code, s.stderr)
+	}
+	noSecrets(t, s.stderr.String())
 }
