@@ -182,27 +182,7 @@ func drawPanel(cv *canvas, p Panel, x, y, w, h float64) error {
 		cv.hline(int(sx0), int(sx1), yOf(p.Threshold), max(1, int(math.Round(1.5*k))), threshAmb,
 			max(3, int(math.Round(6*k))), max(2, int(math.Round(4*k))))
 	}
-	for _, r := range runs {
-		if len(r) == 1 {
-			pa.circle(r[0], lineW*1.4)
-		} else {
-			pa.stroke(r, lineW)
-		}
-	}
-	cv.fill(pa, dataBlue)
-	ring := max(1, 1.5*k)
-	for _, pt := range p.Points {
-		if pt.Breach && valid(pt.V) {
-			pa.circle(vec{xOf(pt.Day), yOf(pt.V)}, dotR+ring)
-		}
-	}
-	cv.fill(pa, white)
-	for _, pt := range p.Points {
-		if pt.Breach && valid(pt.V) {
-			pa.circle(vec{xOf(pt.Day), yOf(pt.V)}, dotR)
-		}
-	}
-	cv.fill(pa, breachRed)
+	drawLine(cv, runs, p.Points, xOf, yOf, lineW, dotR, max(1, 1.5*k))
 	return nil
 }
 

@@ -192,29 +192,7 @@ func drawTrend(cv *canvas, t Trend) error {
 			max(4, int(math.Round(8*k))), max(3, int(math.Round(5*k))))
 	}
 
-	for _, r := range runs {
-		if len(r) == 1 {
-			p.circle(r[0], lineW*1.4)
-		} else {
-			p.stroke(r, lineW)
-		}
-	}
-	cv.fill(p, dataBlue)
-
-	// Breaches: red dots ringed in white, so that they stand off the line.
-	ring := max(1.2, 2*k)
-	for _, pt := range t.Points {
-		if pt.Breach && valid(pt.V) {
-			p.circle(vec{xOf(pt.Day), yOf(pt.V)}, dotR+ring)
-		}
-	}
-	cv.fill(p, white)
-	for _, pt := range t.Points {
-		if pt.Breach && valid(pt.V) {
-			p.circle(vec{xOf(pt.Day), yOf(pt.V)}, dotR)
-		}
-	}
-	cv.fill(p, breachRed)
+	drawLine(cv, runs, t.Points, xOf, yOf, lineW, dotR, max(1.2, 2*k))
 
 	if tag != "" {
 		y := yOf(thr)
@@ -226,6 +204,31 @@ func drawTrend(cv *canvas, t Trend) error {
 		fAxis.draw(img, int(tx+tagPadX), int(math.Round(ty+h/2+0.36*axisPx)), tag, threshInk)
 	}
 	return nil
+}
+
+// drawLine draws a series' runs as a line (a lone day as a dot), then its
+// breaches as red dots of radius dotR ringed in white, so that they stand
+// off the line.
+func drawLine(cv *canvas, runs [][]vec, points []Point, xOf func(kpi.Date) float64, yOf func(float64) float64, lineW, dotR, ring float64) {
+	p := &cv.p
+	for _, r := range runs {
+		if len(r) == 1 {
+			p.circle(r[0], lineW*1.4)
+		} else {
+			p.stroke(r, lineW)
+		}
+	}
+	cv.fill(p, dataBlue)
+	breaches := func(r float64, c color.RGBA) {
+		for _, pt := range points {
+			if pt.Breach && valid(pt.V) {
+				p.circle(vec{xOf(pt.Day), yOf(pt.V)}, r)
+			}
+		}
+		cv.fill(p, c)
+	}
+	breaches(dotR+ring, white)
+	breaches(dotR, breachRed)
 }
 
 // runsOf returns the points with data as screen positions, cut where a day

@@ -34,15 +34,9 @@ func chartCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Prin
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
 		return 2
 	}
-	var words []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words, rest = append(words, fs.Arg(0)), fs.Args()[1:]
+	words, err := parseAnywhere(fs, args)
+	if err != nil {
+		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
 	}
 	var channelLang locales.Lang
 	if *langFlag != "" {

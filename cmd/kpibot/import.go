@@ -55,16 +55,9 @@ func importCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
 		return 2
 	}
-	// Flags may come after the file too: parse on after each argument.
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
+	files, err := parseAnywhere(fs, args)
+	if err != nil {
+		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
 	}
 	if *langFlag != "" {
 		l, ok := locales.ParseLang(*langFlag)
@@ -246,4 +239,19 @@ func kindNames() []string {
 		names[i] = string(k)
 	}
 	return names
+}
+
+// parseAnywhere parses args with fs, flags before, between and after the
+// other arguments, which it returns.
+func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
+	}
 }

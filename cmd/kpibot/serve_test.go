@@ -510,23 +510,8 @@ func TestServeLINE(t *testing.T) {
 // 09:00, once: not again after a restart.
 func TestServeSendsTheMissedDigestOnce(t *testing.T) {
 	fake := linetest.NewServer(t)
-	db := filepath.Join(t.TempDir(), "serve.db")
-	data, err := os.ReadFile(seeded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(db, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	group := "C" + strings.Repeat("0", 31) + "9"
-	store, err := openStore(context.Background(), env{now: func() time.Time { return demoNow }}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.BindChatChannel(context.Background(), kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleHQ, Lang: "zh"}); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	db := demoWithChannel(t, kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleHQ, Lang: "zh"})
 	vars := map[string]string{
 		"KPIBOT_ADDR":               "127.0.0.1:0",
 		"KPIBOT_DB":                 db,
@@ -561,23 +546,8 @@ func TestServeSendsTheMissedDigestOnce(t *testing.T) {
 // changed by a byte is refused.
 func TestServeLINEChart(t *testing.T) {
 	fake := linetest.NewServer(t)
-	db := filepath.Join(t.TempDir(), "serve.db")
-	data, err := os.ReadFile(seeded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(db, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	group := "C" + strings.Repeat("0", 31) + "8"
-	store, err := openStore(context.Background(), env{now: func() time.Time { return demoNow }}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.BindChatChannel(context.Background(), kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten"}}); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	db := demoWithChannel(t, kpi.ChatChannel{Platform: "line", ID: group, Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten"}})
 	// The public URL names the address serve listens on: take a free port.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -619,4 +589,26 @@ func TestServeLINEChart(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, s.stderr)
 	}
 	noSecrets(t, s.stderr.String())
+}
+
+// demoWithChannel returns a copy of the demo database in which ch is bound.
+func demoWithChannel(t *testing.T, ch kpi.ChatChannel) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "serve.db")
+	data, err := os.ReadFile(seeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(context.Background(), env{now: func() time.Time { return demoNow }}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.BindChatChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
