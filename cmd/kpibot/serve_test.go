@@ -563,9 +563,13 @@ func TestServeLINEChart(t *testing.T) {
 		"LINE_CHANNEL_ACCESS_TOKEN": testLineToken,
 		"LINE_API_URL":              fake.URL,
 	})
-	var images []linetest.Image
+	var images []linetest.Image // other tests bind chats in the shared demo file too
 	for deadline := time.Now().Add(10 * time.Second); len(images) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		images = fake.Images()
+		for _, im := range fake.Images() {
+			if im.To == group {
+				images = append(images, im)
+			}
+		}
 	}
 	if len(images) != 1 {
 		t.Fatalf("%d image messages, want the digest's one:\n%s", len(images), s.stderr)
