@@ -27,8 +27,8 @@ type Report string
 // The reports.
 const (
 	Digest  Report = bot.ReportDigest  // every day at the channel's DigestAt, else Config.DigestAt
-	Weekly  Report = bot.ReportWeekly  // Mondays at ReviewAt
-	Monthly Report = bot.ReportMonthly // the 1st at ReviewAt
+	Weekly  Report = bot.ReportWeekly  // on WeeklyOn (Mondays) at WeeklyAt (ReviewAt)
+	Monthly Report = bot.ReportMonthly // on MonthlyOn (the 1st) at MonthlyAt (ReviewAt)
 )
 
 // reports lists the reports in the order a catch-up enqueues them.
@@ -76,8 +76,19 @@ type Config struct {
 	Log      *slog.Logger      // nil: no logs
 	DigestAt time.Duration     // since midnight JST, for the channels without their own time; 0: kpi.DefaultDigestAt (9h)
 	ReviewAt time.Duration     // since midnight JST; 0: 10h
-	Retry    time.Duration     // how often the outbox is flushed and the channels' digest times looked at; 0: 30s
-	Syncs    []Sync
+	// WeeklyOn is the weekly review's day, 1 (Monday) to 7 (Sunday); 0:
+	// Monday. WeeklyAt is its time since midnight JST; 0: ReviewAt. The
+	// review is of the last whole week, Monday to Sunday, before that day.
+	WeeklyOn int
+	WeeklyAt time.Duration
+	// MonthlyOn is the monthly review's day of the month, 1 to 28 (every
+	// month has it); 0: the 1st. MonthlyAt is its time since midnight JST;
+	// 0: ReviewAt. The review is of the month before.
+	MonthlyOn int
+	MonthlyAt time.Duration
+
+	Retry time.Duration // how often the outbox is flushed and the channels' digest times looked at; 0: 30s
+	Syncs []Sync
 
 	// Evaluate judges the data: kpibot's alert evaluation. It runs at the
 	// start, every EvaluateEvery, and right after each sync's run returns,
@@ -154,12 +165,23 @@ func New(c Config) (*Scheduler, error) {
 	}
 	c.DigestAt = cmp.Or(c.DigestAt, kpi.DefaultDigestAt)
 	c.ReviewAt = cmp.Or(c.ReviewAt, 10*time.Hour)
+	c.WeeklyOn = cmp.Or(c.WeeklyOn, 1)
+	c.WeeklyAt = cmp.Or(c.WeeklyAt, c.ReviewAt)
+	c.MonthlyOn = cmp.Or(c.MonthlyOn, 1)
+	c.MonthlyAt = cmp.Or(c.MonthlyAt, c.ReviewAt)
 	c.Retry = cmp.Or(c.Retry, 30*time.Second)
 	c.EvaluateEvery = cmp.Or(c.EvaluateEvery, 5*time.Minute)
-	for name, at := range map[string]time.Duration{"DigestAt": c.DigestAt, "ReviewAt": c.ReviewAt} {
+	for name, at := range map[string]time.Duration{"DigestAt": c.DigestAt, "ReviewAt": c.ReviewAt, "WeeklyAt": c.WeeklyAt,
+		"MonthlyAt": c.MonthlyAt} {
 		if at < 0 || at >= 24*time.Hour || at%time.Second != 0 {
 			return nil, fmt.Errorf("schedule: %s %v: want whole seconds within a day", name, at)
 		}
+	}
+	if c.WeeklyOn < 1 || c.WeeklyOn > 7 {
+		return nil, fmt.Errorf("schedule: WeeklyOn %d: want 1 (Monday) to 7 (Sunday)", c.WeeklyOn)
+	}
+	if c.MonthlyOn < 1 || c.MonthlyOn > 28 {
+		return nil, fmt.Errorf("schedule: MonthlyOn %d: want a day from 1 to 28", c.MonthlyOn)
 	}
 	if c.Retry < 0 {
 		return nil, fmt.Errorf("schedule: Retry %v: want a positive duration", c.Retry)
@@ -202,10 +224,11 @@ func (s *Scheduler) addJobs() error {
 	if err := s.add("digest", gocron.DailyJob(1, at(s.c.DigestAt)), s.reportJob(Digest)); err != nil {
 		return err
 	}
-	if err := s.add("weekly", gocron.WeeklyJob(1, gocron.NewWeekdays(time.Monday), at(s.c.ReviewAt)), s.reportJob(Weekly)); err != nil {
+	weekday := time.Weekday(s.c.WeeklyOn % 7) // 7: Sunday
+	if err := s.add("weekly", gocron.WeeklyJob(1, gocron.NewWeekdays(weekday), at(s.c.WeeklyAt)), s.reportJob(Weekly)); err != nil {
 		return err
 	}
-	if err := s.add("monthly", gocron.MonthlyJob(1, gocron.NewDaysOfTheMonth(1), at(s.c.ReviewAt)), s.reportJob(Monthly)); err != nil {
+	if err := s.add("monthly", gocron.MonthlyJob(1, gocron.NewDaysOfTheMonth(s.c.MonthlyOn), at(s.c.MonthlyAt)), s.reportJob(Monthly)); err != nil {
 		return err
 	}
 	// Not a singleton: gocron would skip a tick that comes as the previous
@@ -260,9 +283,9 @@ func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.
 
 // Start starts the jobs, then catches up: today's digest is enqueued for
 // the channels whose time today has passed, and each review whose time in
-// the current period (this Monday's or this month's 1st's ReviewAt) has
-// passed is enqueued for that day — which enqueues nothing for the
-// channels that have it already — and the outbox is flushed. It returns
+// the current period (the last WeeklyOn's WeeklyAt, the last MonthlyOn's
+// MonthlyAt) has passed is enqueued for that day — which enqueues nothing
+// for the channels that have it already — and the outbox is flushed. It returns
 // when the catch-up is done; its failures are logged and retried like
 // those of the jobs. Cancelling ctx stops the jobs, as Stop does.
 func (s *Scheduler) Start(ctx context.Context) error {
@@ -334,23 +357,28 @@ func (s *Scheduler) current(r Report, now time.Time) (kpi.Date, bool) {
 	if r == Digest {
 		return kpi.DateOf(now), true
 	}
-	return occurrence(r, s.c.DigestAt, s.c.ReviewAt, now)
+	return occurrence(r, s.c, now)
 }
 
 // occurrence returns the day of report r's occurrence in the period now is
-// in — today for the digest, this week's Monday for the weekly review, this
-// month's 1st for the monthly one — and whether its time (digestAt or
-// reviewAt since midnight JST) is not after now.
-func occurrence(r Report, digestAt, reviewAt time.Duration, now time.Time) (kpi.Date, bool) {
+// in — today for the digest, the last WeeklyOn (this week's Monday by
+// default) for the weekly review, the last MonthlyOn (this month's 1st by
+// default) for the monthly one, today included — and whether its time
+// (c's DigestAt, WeeklyAt or MonthlyAt, since midnight JST) is not after
+// now. c has its defaults filled in.
+func occurrence(r Report, c Config, now time.Time) (kpi.Date, bool) {
 	today := kpi.DateOf(now)
-	day, at := today, reviewAt
+	day, at := today, c.DigestAt
 	switch r {
 	case Digest:
-		at = digestAt
 	case Weekly:
-		day = today.AddDays(-((int(today.Weekday()) + 6) % 7))
+		iso := (int(today.Weekday())+6)%7 + 1 // 1 Monday … 7 Sunday
+		day, at = today.AddDays(-((iso - c.WeeklyOn + 7) % 7)), c.WeeklyAt
 	case Monthly:
-		day = kpi.NewDate(today.Year(), today.Month(), 1)
+		day, at = kpi.NewDate(today.Year(), today.Month(), c.MonthlyOn), c.MonthlyAt
+		if today.Day() < c.MonthlyOn {
+			day = day.AddMonths(-1)
+		}
 	default:
 		return 0, false
 	}
@@ -358,11 +386,14 @@ func occurrence(r Report, digestAt, reviewAt time.Duration, now time.Time) (kpi.
 }
 
 // due is when report r of day is due to channel ch: the digest at the
-// channel's time, the reviews at ReviewAt.
+// channel's time, the reviews at their times.
 func (s *Scheduler) due(r Report, day kpi.Date, ch kpi.ChatChannel) time.Time {
-	at := s.c.ReviewAt
-	if r == Digest {
+	at := s.c.WeeklyAt
+	switch r {
+	case Digest:
 		at = s.digestAt(ch)
+	case Monthly:
+		at = s.c.MonthlyAt
 	}
 	return day.Start().Add(at)
 }

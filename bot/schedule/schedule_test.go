@@ -478,11 +478,66 @@ func TestOccurrence(t *testing.T) {
 		{Monthly, jst(2026, 12, 1, 10, 0), "2026-12-01", true},
 		{Monthly, jst(2026, 12, 31, 23, 59), "2026-12-01", true},
 	} {
-		day, past := occurrence(tt.r, 9*time.Hour, 10*time.Hour, tt.now)
+		c := Config{DigestAt: 9 * time.Hour, WeeklyOn: 1, WeeklyAt: 10 * time.Hour, MonthlyOn: 1, MonthlyAt: 10 * time.Hour}
+		day, past := occurrence(tt.r, c, tt.now)
 		if day.String() != tt.day || past != tt.past {
 			t.Errorf("occurrence(%s, %v) = %s, %v; want %s, %v", tt.r, tt.now, day, past, tt.day, tt.past)
 		}
 	}
+}
+
+// The reviews' days and times may be changed: the last occurrence, today
+// included, is the current one.
+func TestOccurrenceOtherDays(t *testing.T) {
+	c := Config{DigestAt: 9 * time.Hour, WeeklyOn: 5, WeeklyAt: 17 * time.Hour, MonthlyOn: 3, MonthlyAt: 8 * time.Hour}
+	sunday := c
+	sunday.WeeklyOn = 7
+	for _, tt := range []struct {
+		r    Report
+		c    Config
+		now  time.Time
+		day  string
+		past bool
+	}{
+		{Weekly, c, jst(2026, 12, 4, 16, 59), "2026-12-04", false}, // Friday
+		{Weekly, c, jst(2026, 12, 4, 17, 0), "2026-12-04", true},
+		{Weekly, c, jst(2026, 12, 7, 10, 0), "2026-12-04", true},   // Monday
+		{Weekly, c, jst(2026, 12, 10, 23, 59), "2026-12-04", true}, // Thursday
+		{Weekly, sunday, jst(2026, 12, 5, 12, 0), "2026-11-29", true},
+		{Weekly, sunday, jst(2026, 12, 6, 9, 0), "2026-12-06", false},
+		{Monthly, c, jst(2026, 12, 3, 7, 59), "2026-12-03", false},
+		{Monthly, c, jst(2026, 12, 3, 8, 0), "2026-12-03", true},
+		{Monthly, c, jst(2026, 12, 2, 8, 0), "2026-11-03", true},
+		{Monthly, c, jst(2027, 1, 1, 8, 0), "2026-12-03", true},
+	} {
+		day, past := occurrence(tt.r, tt.c, tt.now)
+		if day.String() != tt.day || past != tt.past {
+			t.Errorf("occurrence(%s, on %d/%d, %v) = %s, %v; want %s, %v", tt.r, tt.c.WeeklyOn, tt.c.MonthlyOn, tt.now, day, past,
+				tt.day, tt.past)
+		}
+	}
+}
+
+// The weekly review goes out on WeeklyOn at WeeklyAt, the monthly one on
+// MonthlyOn at MonthlyAt.
+func TestReviewsOtherDays(t *testing.T) {
+	h := start(t, dbPath(t), jst(2026, 11, 30, 12, 0), []kpi.ChatChannel{hq}, func(c *Config) { // a Monday
+		c.WeeklyOn, c.WeeklyAt, c.MonthlyOn, c.MonthlyAt = 5, 17*time.Hour, 3, 8*time.Hour
+	})
+	reviews := func() []string {
+		d := h.slack.Delivered()
+		return append(filter(d, "weekly:"), filter(d, "monthly:")...)
+	}
+	if next := h.next(); !next["weekly"].Equal(jst(2026, 12, 4, 17, 0)) || !next["monthly"].Equal(jst(2026, 12, 3, 8, 0)) {
+		t.Errorf("next: weekly %v, monthly %v", next["weekly"], next["monthly"])
+	}
+	h.advanceTo(jst(2026, 12, 4, 16, 59))
+	sameSet(t, "by Friday 16:59", reviews(), []string{"monthly:2026-12-03:slack:C-HQ @ 12-03 08:00"})
+	h.advanceTo(jst(2026, 12, 4, 17, 0))
+	sameSet(t, "on Friday 17:00", reviews(), []string{
+		"monthly:2026-12-03:slack:C-HQ @ 12-03 08:00",
+		"weekly:2026-12-04:slack:C-HQ @ 12-04 17:00",
+	})
 }
 
 // A Sender that fails keeps its items in the outbox; they are tried again
@@ -693,6 +748,11 @@ func TestNewChecksConfig(t *testing.T) {
 		"no outbox":      func(c *Config) { c.Outbox = nil },
 		"digest at 24h":  func(c *Config) { c.DigestAt = 24 * time.Hour },
 		"review at 10.5": func(c *Config) { c.ReviewAt = 10*time.Hour + time.Millisecond },
+		"weekly at -1h":  func(c *Config) { c.WeeklyAt = -time.Hour },
+		"monthly at 25h": func(c *Config) { c.MonthlyAt = 25 * time.Hour },
+		"weekly on 8":    func(c *Config) { c.WeeklyOn = 8 },
+		"monthly on 29":  func(c *Config) { c.MonthlyOn = 29 },
+		"monthly on -1":  func(c *Config) { c.MonthlyOn = -1 },
 		"evaluate every -1m": func(c *Config) {
 			c.Evaluate, c.EvaluateEvery = func(context.Context) error { return nil }, -time.Minute
 		},
@@ -712,8 +772,9 @@ func TestNewChecksConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.c.DigestAt != 9*time.Hour || s.c.ReviewAt != 10*time.Hour || s.c.Retry != 30*time.Second || s.c.EvaluateEvery != 5*time.Minute {
-		t.Errorf("defaults: %v %v %v %v", s.c.DigestAt, s.c.ReviewAt, s.c.Retry, s.c.EvaluateEvery)
+	if s.c.DigestAt != 9*time.Hour || s.c.ReviewAt != 10*time.Hour || s.c.Retry != 30*time.Second || s.c.EvaluateEvery != 5*time.Minute ||
+		s.c.WeeklyOn != 1 || s.c.WeeklyAt != 10*time.Hour || s.c.MonthlyOn != 1 || s.c.MonthlyAt != 10*time.Hour {
+		t.Errorf("defaults: %+v", s.c)
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("Stop before Start: %v", err)
