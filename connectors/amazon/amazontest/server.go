@@ -154,9 +154,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		JSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be refresh_token"})
 		return
 	}
-	if r.PostForm.Get("client_id") != Credentials.ClientID || r.PostForm.Get("client_secret") != Credentials.ClientSecret ||
-		r.PostForm.Get("refresh_token") != Credentials.RefreshToken {
+	// As Login with Amazon answers (OAuth 2.0, RFC 6749 5.2): a wrong
+	// client is invalid_client (401), a refresh token it does not take
+	// (revoked, expired, of another app) invalid_grant (400).
+	if r.PostForm.Get("client_id") != Credentials.ClientID || r.PostForm.Get("client_secret") != Credentials.ClientSecret {
 		JSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "Client authentication failed"})
+		return
+	}
+	if r.PostForm.Get("refresh_token") != Credentials.RefreshToken {
+		JSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant",
+			"error_description": "The request has an invalid grant parameter : refresh_token"})
 		return
 	}
 	s.mu.Lock()

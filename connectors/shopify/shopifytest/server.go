@@ -223,7 +223,26 @@ var (
 	// filterRE is the search filter the fake understands.
 	filterRE = regexp.MustCompile(`^updated_at:(>=?)'([^']+)'$`)
 	ordersRE = regexp.MustCompile(`\borders\s*\(`)
+	shopRE   = regexp.MustCompile(`\bshop\s*\{\s*name\s*\}`)
 )
+
+// ShopName is the shop's name the fake answers { shop { name } } with.
+const ShopName = "kpibot テストショップ"
+
+// shop answers the query of the shop's name, at its cost of 1 point.
+func (s *Server) shop(w http.ResponseWriter, query string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.available = round3(min(MaximumAvailable, s.available+RestoreRate*max(now.Sub(s.at).Seconds(), 0)))
+	s.at = now
+	s.available = round3(max(s.available-1, 0))
+	s.requests = append(s.requests, Request{Query: query, Cost: Cost{Requested: 1, Actual: 1, Available: s.available}})
+	writeJSON(w, http.StatusOK, map[string]any{
+		"data":       map[string]any{"shop": map[string]any{"name": ShopName}},
+		"extensions": map[string]any{"cost": map[string]any{"requestedQueryCost": 1, "actualQueryCost": 1, "throttleStatus": s.status()}},
+	})
+}
 
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	// The whole body is read first: then the server notices a client that
@@ -255,10 +274,14 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": "Bad Request: " + err.Error()})
 		return
 	}
+	if shopRE.MatchString(req.Query) && !ordersRE.MatchString(req.Query) {
+		s.shop(w, req.Query)
+		return
+	}
 	v := req.Variables
 	switch {
 	case !ordersRE.MatchString(req.Query):
-		gqlError(w, "the fake answers the orders query only", "")
+		gqlError(w, "the fake answers the orders and shop queries only", "")
 		return
 	case v.First == nil || v.Query == nil:
 		gqlError(w, "the fake reads first, after and query from the variables", "")
