@@ -15,7 +15,7 @@ import (
 )
 
 // literalIDRE finds message ids written out in Go code.
-var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|line|channel|role|digest|review|alerts|alert|chart)\.[a-z0-9_]+)"`)
+var literalIDRE = regexp.MustCompile(`"((?:error|reply|help|list|status|note|lang|console|cli|change|scope|period|verdict|unit|stat|sample|platform|area|line|channel|role|digest|review|alerts|alert|chart|config)\.[a-z0-9_]+)"`)
 
 // usedIDs returns every message id the code can ask for: those written out
 // in the sources, and those it builds from the catalog and the enums.

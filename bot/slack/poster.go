@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -31,12 +32,24 @@ type Poster struct {
 	next map[string]time.Time // when each channel may get its next message
 }
 
+// PosterOption changes how NewPoster builds its Poster.
+type PosterOption func(*[]slackapi.Option)
+
+// WithHTTPClient makes the Poster call Slack's Web API (and upload files)
+// through hc, such as a client whose transport measures the calls.
+func WithHTTPClient(hc *http.Client) PosterOption {
+	return func(opts *[]slackapi.Option) { *opts = append(*opts, slackapi.OptionHTTPClient(hc)) }
+}
+
 // NewPoster returns a Poster for the bot token; apiURL (SLACK_API_URL, for
 // tests and proxies) overrides Slack's, and must end with a slash.
-func NewPoster(token, apiURL string) *Poster {
+func NewPoster(token, apiURL string, options ...PosterOption) *Poster {
 	var opts []slackapi.Option
 	if apiURL != "" {
 		opts = append(opts, slackapi.OptionAPIURL(apiURL))
+	}
+	for _, o := range options {
+		o(&opts)
 	}
 	return &Poster{api: slackapi.New(token, opts...), sleep: sleepCtx, now: time.Now, next: map[string]time.Time{}}
 }

@@ -108,6 +108,15 @@ func newAmazon(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c
 // connectorSyncs writes the configured shops to the store and returns
 // their connectors as the scheduler's syncs.
 func connectorSyncs(ctx context.Context, e env, s configSettings, store *sqlite.Store, log *slog.Logger) ([]schedule.Sync, error) {
+	return observedSyncs(ctx, e, s, store, log, nil)
+}
+
+// syncObserver gives, for a shop, what to call with the result of each of
+// its pulls (serve's metrics); nil: nothing is.
+type syncObserver func(shop string) func(progress []kpi.SyncProgress, err error)
+
+// observedSyncs is connectorSyncs, each pull's result handed to observe.
+func observedSyncs(ctx context.Context, e env, s configSettings, store *sqlite.Store, log *slog.Logger, observe syncObserver) ([]schedule.Sync, error) {
 	if len(s.shops) == 0 {
 		return nil, nil
 	}
@@ -124,8 +133,13 @@ func connectorSyncs(ctx context.Context, e env, s configSettings, store *sqlite.
 	}
 	var syncs []schedule.Sync
 	for _, c := range conns {
+		done := func([]kpi.SyncProgress, error) {}
+		if observe != nil {
+			done = observe(c.shop.ID)
+		}
 		syncs = append(syncs, schedule.Sync{Name: c.shop.ID, Every: c.every, Run: func(ctx context.Context) error {
-			_, err := c.run(ctx)
+			progress, err := c.run(ctx)
+			done(progress, err)
 			return err
 		}})
 	}

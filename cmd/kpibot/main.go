@@ -90,6 +90,12 @@ func run(ctx context.Context, e env) int {
 	if cmd == "chart" {
 		return chartCmd(ctx, e, text, p, args)
 	}
+	if cmd == "config" {
+		return configCmd(e, text, p, args)
+	}
+	if cmd == "doctor" {
+		return doctorCmd(ctx, e, text, p, args)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbPath := fs.String("db", dbDefault(e.getenv), "SQLite file")

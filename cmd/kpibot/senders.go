@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/bot/line"
@@ -73,13 +74,29 @@ var errPublicURL = errors.New("KPIBOT_PUBLIC_URL")
 // newChat builds the clients and senders of the platforms configured;
 // charts draws the pictures that go with their messages.
 func newChat(e env, text *locales.Catalog, store *sqlite.Store, charts *bot.Bot, log *slog.Logger) (*chat, error) {
+	return newChatWith(e, text, store, charts, log, chatHTTP{})
+}
+
+// chatHTTP are the HTTP clients the platforms' APIs are called through;
+// nil: each client's default.
+type chatHTTP struct {
+	slack, line *http.Client
+}
+
+// newChatWith is newChat with the clients of hc (serve's measure the
+// calls).
+func newChatWith(e env, text *locales.Catalog, store *sqlite.Store, charts *bot.Bot, log *slog.Logger, hc chatHTTP) (*chat, error) {
 	c := &chat{slack: readSlackEnv(e.getenv), line: readLineEnv(e.getenv), senders: map[string]schedule.Sender{}}
 	if c.slack.enabled() {
-		c.poster = slack.NewPoster(c.slack.botToken, c.slack.apiURL)
+		var opts []slack.PosterOption
+		if hc.slack != nil {
+			opts = append(opts, slack.WithHTTPClient(hc.slack))
+		}
+		c.poster = slack.NewPoster(c.slack.botToken, c.slack.apiURL, opts...)
 		c.senders["slack"] = slackSender{poster: c.poster, text: text, charts: charts, log: log}
 	}
 	if c.line.enabled() {
-		client, err := line.NewClient(line.ClientConfig{Token: c.line.token, BaseURL: c.line.apiURL, Log: log})
+		client, err := line.NewClient(line.ClientConfig{Token: c.line.token, BaseURL: c.line.apiURL, HTTP: hc.line, Log: log})
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"github.com/kpibot/kpibot/bot/line"
 	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/bot/slack"
+	"github.com/kpibot/kpibot/internal/metrics"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -138,8 +140,22 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if addr == "" {
 		addr = ":8080"
 	}
+	// drain is how long serve keeps answering after SIGTERM, saying it is
+	// not ready, before it stops accepting: behind a load balancer, the time
+	// it takes to notice and send the requests elsewhere. Alone, there is
+	// nobody else to send them to: none.
+	var drain time.Duration
+	if v := e.getenv("KPIBOT_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fmt.Fprintln(e.stderr, p.T("cli.bad_drain", map[string]any{"Value": v}))
+			return 2
+		}
+		drain = d
+	}
 
-	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Lines logged with a request's context carry its request_id.
+	log := slog.New(requestIDs{slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})})
 	store, b, alerts, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
@@ -149,13 +165,33 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			log.Error("close the store", "err", err)
 		}
 	}()
+	if err := applyChannels(ctx, settings, store); err != nil {
+		return configFailed(e, p, log, settings, err)
+	}
 
+	// The handler chain: srv.Handler is m.Instrument(mux), which counts
+	// and times each request under the mux pattern it matches, then lets
+	// the mux route it. /healthz (alive), /readyz (ready for work) and
+	// /metrics are on the mux next to the bot's endpoints.
+	m := metrics.New(metrics.Config{Log: log, Now: e.now})
+	ready := &readiness{ping: store.Ping, slackWanted: sl.enabled(), lineWanted: ln.enabled()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok")
 	})
-	c, err := newChat(e, text, store, b, log)
+	mux.Handle("GET /readyz", ready)
+	mux.Handle("GET /metrics", m.Handler())
+	m.WatchStore(store)
+	// The calls of Slack's and LINE's APIs are timed, their 429s counted.
+	var hc chatHTTP
+	if sl.enabled() {
+		hc.slack = &http.Client{Transport: m.Transport("slack", metrics.SlackMethod, nil)}
+	}
+	if ln.enabled() {
+		hc.line = &http.Client{Timeout: 30 * time.Second, Transport: m.Transport(line.Platform, metrics.LINEMethod, nil)}
+	}
+	c, err := newChatWith(e, text, store, b, log, hc)
 	if errors.Is(err, errPublicURL) {
 		fmt.Fprintln(e.stderr, p.T("cli.public_url_invalid", map[string]any{"Error": err.Error()}))
 		return 2
@@ -173,10 +209,13 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			Poster:        c.poster,
 			Charts:        b,
 			Text:          text,
+			HTTP:          &http.Client{Transport: m.Transport("slack", metrics.Constant("response_url"), nil)},
 			Now:           e.now,
 			Log:           log,
 		})
 		sh.Register(mux)
+		m.SignatureFailures("slack", sh.SignatureFailures)
+		ready.slack.Store(true)
 	}
 	var lh *line.Handler
 	if c.client != nil {
@@ -192,15 +231,22 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 			Log:           log,
 		})
 		lh.Register(mux)
+		m.SignatureFailures(line.Platform, lh.SignatureFailures)
+		m.WatchLINEQuota(func(ctx context.Context) (int64, error) {
+			q, err := c.client.Quota(ctx)
+			return q.Left(), err
+		})
+		ready.line.Store(true)
 	}
 	if c.links != nil {
 		c.links.Register(mux)
+		m.SignatureFailures("line_chart_link", c.links.SignatureFailures)
 	}
 	// The alerts are evaluated and escalated every few minutes and after
 	// each sync; their messages go out through the same outbox as the reports.
 	// Each configured shop is pulled on its own schedule; the alerts are
 	// evaluated right after each pull.
-	syncs, err := connectorSyncs(ctx, e, settings, store, log)
+	syncs, err := observedSyncs(ctx, e, settings, store, log, m.Sync)
 	if errors.Is(err, errSecretsMissing) {
 		fmt.Fprintln(e.stderr, p.T("cli.sync_secrets", map[string]any{"Error": err.Error()}))
 		return 2
@@ -211,7 +257,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
 		Evaluate: func(ctx context.Context) error {
 			return errors.Join(alerts.Tick(ctx), warnExpiringKeys(ctx, e.now(), settings, store, text))
-		}, EvaluateEvery: alertsEvery, Syncs: syncs})
+		}, EvaluateEvery: cmp.Or(settings.evaluateEvery, alertsEvery), Syncs: syncs,
+		DigestAt: settings.digestAt, WeeklyOn: settings.weeklyOn, WeeklyAt: settings.weeklyAt,
+		MonthlyOn: settings.monthlyOn, MonthlyAt: settings.monthlyAt})
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
@@ -222,7 +270,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		return 1
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           withRequestIDs(ready.closeWhenDraining(m.Instrument(mux)), mux, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -245,6 +293,8 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	// after 09:00) goes out now, the rest when due.
 	if err := sched.Start(ctx); err != nil {
 		log.Error("kpibot serve: scheduler", "err", err)
+	} else {
+		ready.scheduler.Store(true)
 	}
 
 	// Only whether things are configured is logged, never their values.
@@ -252,7 +302,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		"slack_http", sh != nil, "slack_socket_mode", socketDone != nil, "slack_api_url", redactedURL(sl.apiURL),
 		"line", lh != nil, "line_api_url", redactedURL(ln.apiURL))
 	if sh == nil && lh == nil {
-		log.Warn("no chat platform is configured: only /healthz is served; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN for Slack, LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN for LINE")
+		log.Warn("no chat platform is configured: only /healthz, /readyz and /metrics are served; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN for Slack, LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN for LINE")
 	}
 	if e.ready != nil {
 		e.ready(listener.Addr().String())
@@ -273,7 +323,15 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		}
 	}
 
-	// Stop accepting and let the requests in flight finish.
+	// Drain: /readyz says not ready and answers close their connections, so
+	// that a load balancer sends the next requests elsewhere while these
+	// are still answered; then stop accepting and let the requests in
+	// flight finish.
+	if code == 0 && drain > 0 {
+		ready.draining.Store(true)
+		log.Info("kpibot serve: draining", "for", drain.String())
+		time.Sleep(drain)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -282,6 +340,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 	// Socket Mode hands no more work to the handler once it has returned.
 	stopSocket()
+	ready.scheduler.Store(false)
 	if err := sched.Stop(); err != nil {
 		log.Warn("kpibot serve: scheduler", "err", err)
 	}

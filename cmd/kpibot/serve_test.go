@@ -404,7 +404,7 @@ func TestServeRefusesWhatItCannotDo(t *testing.T) {
 		{"config file missing", base, []string{"--config", "nowhere.yaml"}, 2, "The config file nowhere.yaml cannot be used:\nopen nowhere.yaml: no such file"},
 		{"config file missing, in Japanese", with("LANG", "ja_JP.UTF-8"), []string{"--config", "nowhere.yaml"}, 2, "設定ファイル nowhere.yaml を使えません"},
 		{"bad config file", with("KPIBOT_CONFIG", badConfig), nil, 2,
-			"alerts.resend_after: \"soon\" is not a positive duration (30m, 1h)\nalerts.rules[0].threshold: \"3\": this metric is a rate, write it with % (3%)"},
+			"alerts.rules[0].threshold: \"3\": this metric is a rate, write it with % (3%)\nalerts.resend_after: \"soon\" is not a positive duration (30m, 1h)"},
 		{"bot token alone", with("SLACK_BOT_TOKEN", testBotToken), nil, 2, "not set: SLACK_SIGNING_SECRET."},
 		{"signing secret alone", with("SLACK_SIGNING_SECRET", testSigningSecret), nil, 2, "not set: SLACK_BOT_TOKEN."},
 		{"app token alone", with("SLACK_APP_TOKEN", testAppToken), nil, 2, "not set: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN."},
