@@ -28,6 +28,8 @@ import (
 	"github.com/kpibot/kpibot/bot/line/linetest"
 	"github.com/kpibot/kpibot/bot/slack"
 	"github.com/kpibot/kpibot/bot/slack/slacktest"
+	"github.com/kpibot/kpibot/connectors/amazon/amazontest"
+	"github.com/kpibot/kpibot/connectors/rakuten/rakutentest"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -203,10 +205,13 @@ func slackVars(fake *fakeSlackAPI, db string) map[string]string {
 	}
 }
 
-// noSecrets fails if a secret reached the log.
+// noSecrets fails when a token, signing secret or marketplace credential
+// of the tests reached log: serve's JSON log, or what a command printed.
 func noSecrets(t *testing.T, log string) {
 	t.Helper()
-	for _, secret := range []string{testSigningSecret, testBotToken, testAppToken, testLineSecret, testLineToken} {
+	for _, secret := range []string{testSigningSecret, testBotToken, testAppToken, testLineSecret, testLineToken,
+		rakutentest.ServiceSecret, rakutentest.LicenseKey, amazontest.Credentials.ClientSecret, amazontest.Credentials.RefreshToken,
+		base64.StdEncoding.EncodeToString([]byte(rakutentest.ServiceSecret + ":" + rakutentest.LicenseKey))} { // RMS's ESA header
 		if strings.Contains(log, secret) {
 			t.Errorf("secret %q reached the log:\n%s", secret, log)
 		}
