@@ -41,13 +41,8 @@ func alertsCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		return usage(p.T("cli.alerts_no_args", map[string]any{"Args": strings.Join(fs.Args(), " ")}))
 	}
 	lang := p.Lang
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		lang = l
+	if !langFlagOK(e, p, *langFlag, &lang) {
+		return 2
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	settings, ok := readConfig(e, p, *configFile)

@@ -48,13 +48,12 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 		return 2
 	}
 	c := kpi.ChatChannel{Role: role, Lang: cmp.Or(role.Lang(), string(p.Lang))}
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		c.Lang = string(l)
+	var lang locales.Lang
+	if !langFlagOK(e, p, *langFlag, &lang) {
+		return 2
+	}
+	if lang != "" {
+		c.Lang = string(lang)
 	}
 	if at := strings.TrimSpace(*digestAtFlag); at != "" {
 		d, err := kpi.ParseClock(bot.Normalize(at)) // ０８：３０ too

@@ -39,13 +39,11 @@ func chartCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Prin
 		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
 	}
 	var channelLang locales.Lang
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		channelLang, p = l, text.Printer(l)
+	if !langFlagOK(e, p, *langFlag, &channelLang) {
+		return 2
+	}
+	if channelLang != "" {
+		p = text.Printer(channelLang)
 	}
 	sizes := map[string]chart.Size{"large": chart.Large, "preview": chart.Preview}
 	size, ok := sizes[*sizeFlag]

@@ -37,17 +37,8 @@ func newConnectors(e env, s configSettings, store *sqlite.Store, only string, lo
 		if only != "" && sh.shop.ID != only {
 			continue
 		}
-		var build func(env, shopSettings, *sqlite.Store, *slog.Logger) (connector, []string, error)
-		switch {
-		case sh.amazon != nil:
-			build = newAmazon
-		case sh.rakuten != nil:
-			build = newRakuten
-		case sh.yahoo != nil:
-			build = newYahoo
-		case sh.shopify != nil:
-			build = newShopify
-		default:
+		build := connectorBuilder(sh)
+		if build == nil {
 			continue
 		}
 		c, miss, err := build(e, sh, store, log)
@@ -212,4 +203,20 @@ func newYahoo(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c 
 	}
 	syncer := &yahoo.Syncer{Client: client, Shop: sh.shop, Store: store, Now: e.now, Log: log}
 	return connector{shop: sh.shop, every: sh.every, run: syncer.Run}, nil, nil
+}
+
+// connectorBuilder returns the constructor of a shop's connector; nil when
+// it has none (its data comes by kpibot import).
+func connectorBuilder(sh shopSettings) func(env, shopSettings, *sqlite.Store, *slog.Logger) (connector, []string, error) {
+	switch {
+	case sh.amazon != nil:
+		return newAmazon
+	case sh.rakuten != nil:
+		return newRakuten
+	case sh.yahoo != nil:
+		return newYahoo
+	case sh.shopify != nil:
+		return newShopify
+	}
+	return nil
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/kpibot/kpibot/connectors/yahoo"
 	"github.com/kpibot/kpibot/internal/pace"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -87,13 +86,12 @@ func doctorCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	if err := fs.Parse(args); err != nil {
 		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
 	}
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		p = text.Printer(l)
+	var lang locales.Lang
+	if !langFlagOK(e, p, *langFlag, &lang) {
+		return 2
+	}
+	if lang != "" {
+		p = text.Printer(lang)
 	}
 	if fs.NArg() > 0 {
 		return usage(p.T("cli.doctor_no_args", map[string]any{"Args": strings.Join(fs.Args(), " ")}))
@@ -446,17 +444,8 @@ func (d *doctor) checkShop(ctx context.Context, sh shopSettings) {
 	log := slog.New(slog.DiscardHandler)
 	// The connector's own constructor says which secrets are missing, by
 	// the names the running bot reads.
-	var build func(env, shopSettings, *sqlite.Store, *slog.Logger) (connector, []string, error)
-	switch {
-	case sh.amazon != nil:
-		build = newAmazon
-	case sh.rakuten != nil:
-		build = newRakuten
-	case sh.yahoo != nil:
-		build = newYahoo
-	case sh.shopify != nil:
-		build = newShopify
-	default:
+	build := connectorBuilder(sh)
+	if build == nil {
 		add(passed, d.p.T("cli.doctor_shop_no_connector", nil))
 		return
 	}

@@ -59,13 +59,12 @@ func importCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 	if err != nil {
 		return usage(p.T("cli.bad_flags", map[string]any{"Error": err.Error()}))
 	}
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		p = text.Printer(l)
+	var lang locales.Lang
+	if !langFlagOK(e, p, *langFlag, &lang) {
+		return 2
+	}
+	if lang != "" {
+		p = text.Printer(lang)
 	}
 	kind, ok := csvimport.ParseKind(*kindFlag)
 	switch {

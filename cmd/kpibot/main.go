@@ -111,13 +111,11 @@ func run(ctx context.Context, e env) int {
 		return 2
 	}
 	var channelLang locales.Lang // empty: answer each line in its own language
-	if *langFlag != "" {
-		l, ok := locales.ParseLang(*langFlag)
-		if !ok {
-			fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": *langFlag}))
-			return 2
-		}
-		channelLang, p = l, text.Printer(l)
+	if !langFlagOK(e, p, *langFlag, &channelLang) {
+		return 2
+	}
+	if channelLang != "" {
+		p = text.Printer(channelLang)
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
@@ -239,4 +237,19 @@ func defaultLang(getenv func(string) string) locales.Lang {
 		}
 	}
 	return locales.English
+}
+
+// langFlagOK reads a --lang value v into *lang (left as it is when v is
+// empty); an unknown language is reported in p's and gives false.
+func langFlagOK(e env, p *locales.Printer, v string, lang *locales.Lang) bool {
+	if v == "" {
+		return true
+	}
+	l, ok := locales.ParseLang(v)
+	if !ok {
+		fmt.Fprintln(e.stderr, p.T("cli.bad_lang", map[string]any{"Lang": v}))
+		return false
+	}
+	*lang = l
+	return true
 }

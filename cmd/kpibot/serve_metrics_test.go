@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -13,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -84,21 +80,11 @@ func seedAlertsAndOutbox(t *testing.T, db, shop string) {
 // lineWebhook posts a webhook with one text message, signed with secret.
 func lineWebhook(t *testing.T, s *server, secret, eventID, text string) int {
 	t.Helper()
-	body := `{"destination":"U0000000000000000000000000000000b","events":[{"type":"message","mode":"active",` +
-		`"timestamp":` + strconv.FormatInt(demoNow.UnixMilli(), 10) + `,"webhookEventId":"` + eventID + `",` +
-		`"deliveryContext":{"isRedelivery":false},"replyToken":"rt-` + eventID + `","source":{"type":"user","userId":"U00000000000000000000000000000001"},` +
-		`"message":{"type":"text","id":"1","text":"` + text + `","quoteToken":"q1"}}]}`
-	req, _ := http.NewRequest(http.MethodPost, s.base+"/line/webhook", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	mac := hmac.New(sha256.New, []byte(secret))
-	io.WriteString(mac, body)
-	req.Header.Set("x-line-signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	resp, err := client.Do(req)
+	code, err := postLINE(s.base, secret, lineEvent(eventID, "rt-"+eventID, text, false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
 // freeAddr is a 127.0.0.1 address nobody listens on.

@@ -477,17 +477,11 @@ func TestServeLINE(t *testing.T) {
 		t.Fatalf("the test's webhook breaks LINE's model: %v", err)
 	}
 	post := func(secret string) int {
-		req, _ := http.NewRequest(http.MethodPost, s.base+"/line/webhook", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		mac := hmac.New(sha256.New, []byte(secret))
-		io.WriteString(mac, body)
-		req.Header.Set("x-line-signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-		resp, err := client.Do(req)
+		code, err := postLINE(s.base, secret, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return code
 	}
 	if code := post("not-the-secret"); code != http.StatusUnauthorized {
 		t.Errorf("forged webhook: %d, want 401", code)
@@ -620,4 +614,32 @@ func demoWithChannel(t *testing.T, ch kpi.ChatChannel) string {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// lineEvent is a LINE webhook of one text message in a 1:1 chat.
+func lineEvent(eventID, replyToken, text string, redelivery bool) string {
+	return `{"destination":"U0000000000000000000000000000000b","events":[{"type":"message","mode":"active",` +
+		`"timestamp":` + strconv.FormatInt(demoNow.UnixMilli(), 10) + `,"webhookEventId":"` + eventID + `",` +
+		`"deliveryContext":{"isRedelivery":` + strconv.FormatBool(redelivery) + `},"replyToken":"` + replyToken + `",` +
+		`"source":{"type":"user","userId":"U00000000000000000000000000000001"},` +
+		`"message":{"type":"text","id":"1","text":"` + text + `","quoteToken":"q1"}}]}`
+}
+
+// postLINE posts a webhook body to serve at base, signed with secret as
+// LINE signs, and returns the status.
+func postLINE(base, secret, body string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, base+"/line/webhook", strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	mac := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(mac, body)
+	req.Header.Set("x-line-signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

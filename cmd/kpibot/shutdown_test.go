@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,38 +16,20 @@ import (
 	"github.com/kpibot/kpibot/bot/line/linetest"
 )
 
-// burstWebhook is the i-th LINE webhook of a burst: a question in a 1:1
-// chat, redelivered or not.
+// burstWebhook is the i-th LINE webhook of a burst, delivered again or not.
 func burstWebhook(i int, redelivery bool) (token, body string) {
 	token = fmt.Sprintf("rt-burst-%03d", i)
-	body = `{"destination":"U0000000000000000000000000000000b","events":[{"type":"message","mode":"active",` +
-		`"timestamp":` + strconv.FormatInt(demoNow.UnixMilli(), 10) + `,"webhookEventId":"01JBURST` + fmt.Sprintf("%019d", i) + `",` +
-		`"deliveryContext":{"isRedelivery":` + strconv.FormatBool(redelivery) + `},"replyToken":"` + token + `",` +
-		`"source":{"type":"user","userId":"U00000000000000000000000000000001"},` +
-		`"message":{"type":"text","id":"` + strconv.Itoa(i) + `","text":"help","quoteToken":"q"}}]}`
-	return token, body
+	return token, lineEvent(fmt.Sprintf("01JBURST%019d", i), token, "help", redelivery)
 }
 
 // postWebhook posts a signed webhook and reports whether serve took it
 // (200); an error is a webhook LINE would deliver again.
 func postWebhook(base, body string) (bool, error) {
-	req, err := http.NewRequest(http.MethodPost, base+"/line/webhook", strings.NewReader(body))
-	if err != nil {
-		return false, err
+	code, err := postLINE(base, testLineSecret, body)
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("status %d", code)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	mac := hmac.New(sha256.New, []byte(testLineSecret))
-	io.WriteString(mac, body)
-	req.Header.Set("x-line-signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return false, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return true, nil
+	return err == nil, err
 }
 
 // A SIGTERM in the middle of a burst of LINE webhooks loses none and
