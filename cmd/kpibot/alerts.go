@@ -96,7 +96,15 @@ func previewAlerts(ctx context.Context, e env, text *locales.Catalog, p *locales
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
-	err = store.CopyTo(ctx, copyPath)
+	copier, ok := store.(interface {
+		CopyTo(ctx context.Context, path string) error
+	})
+	if !ok {
+		store.Close()
+		fmt.Fprintln(e.stderr, p.T("cli.alerts_print_sqlite", nil))
+		return 2
+	}
+	err = copier.CopyTo(ctx, copyPath)
 	store.Close()
 	if err != nil {
 		return fail(e.stderr, p, log, err)

@@ -7,7 +7,6 @@ import (
 	"github.com/kpibot/kpibot/bot/alert"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/calendar"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -16,7 +15,7 @@ import (
 // routes and managers, on the Japanese calendar. A shop's data is stale
 // after three of the longest sync interval of the shops with a connector
 // (or the freshness rule's own threshold, from the config file).
-func newAlerts(e env, store *sqlite.Store, text *locales.Catalog, s configSettings, log *slog.Logger) (*alert.Manager, error) {
+func newAlerts(e env, store kpiStore, text *locales.Catalog, s configSettings, log *slog.Logger) (*alert.Manager, error) {
 	var syncEvery time.Duration
 	for _, sh := range s.shops {
 		if sh.amazon != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/kpibot/kpibot/connectors/shopify"
 	"github.com/kpibot/kpibot/connectors/yahoo"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 )
 
 // connector is a configured shop's pull: the one place that builds the
@@ -30,7 +29,7 @@ type connector struct {
 // one with id only, if it is not ""), reading their secrets from the
 // environment. A shop without a connector of its platform yet is left out;
 // a missing secret is an error that names the variable, never its value.
-func newConnectors(e env, s configSettings, store *sqlite.Store, only string, log *slog.Logger) ([]connector, error) {
+func newConnectors(e env, s configSettings, store kpiStore, only string, log *slog.Logger) ([]connector, error) {
 	var out []connector
 	var missing []string
 	for _, sh := range s.shops {
@@ -62,7 +61,7 @@ var errSecretsMissing = fmt.Errorf("not set in the environment")
 
 // newAmazon builds an Amazon shop's connector; missing lists the
 // environment variables it needs that are not set.
-func newAmazon(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+func newAmazon(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c connector, missing []string, err error) {
 	a := sh.amazon
 	need := needEnv(e, &missing)
 	creds := amazon.Credentials{
@@ -98,7 +97,7 @@ func newAmazon(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c
 
 // connectorSyncs writes the configured shops to the store and returns
 // their connectors as the scheduler's syncs.
-func connectorSyncs(ctx context.Context, e env, s configSettings, store *sqlite.Store, log *slog.Logger) ([]schedule.Sync, error) {
+func connectorSyncs(ctx context.Context, e env, s configSettings, store kpiStore, log *slog.Logger) ([]schedule.Sync, error) {
 	return observedSyncs(ctx, e, s, store, log, nil)
 }
 
@@ -107,7 +106,7 @@ func connectorSyncs(ctx context.Context, e env, s configSettings, store *sqlite.
 type syncObserver func(shop string) func(progress []kpi.SyncProgress, err error)
 
 // observedSyncs is connectorSyncs, each pull's result handed to observe.
-func observedSyncs(ctx context.Context, e env, s configSettings, store *sqlite.Store, log *slog.Logger, observe syncObserver) ([]schedule.Sync, error) {
+func observedSyncs(ctx context.Context, e env, s configSettings, store kpiStore, log *slog.Logger, observe syncObserver) ([]schedule.Sync, error) {
 	if len(s.shops) == 0 {
 		return nil, nil
 	}
@@ -151,7 +150,7 @@ func needEnv(e env, missing *[]string) func(name string) string {
 
 // newRakuten builds a Rakuten shop's connector (RMS); missing lists the
 // environment variables it needs that are not set.
-func newRakuten(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+func newRakuten(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c connector, missing []string, err error) {
 	r := sh.rakuten
 	need := needEnv(e, &missing)
 	secret := need(cmp.Or(r.ServiceSecretEnv, "RAKUTEN_SERVICE_SECRET"))
@@ -170,7 +169,7 @@ func newRakuten(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (
 
 // newShopify builds a Shopify store's connector (Admin GraphQL); missing
 // lists the environment variables it needs that are not set.
-func newShopify(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+func newShopify(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c connector, missing []string, err error) {
 	sp := sh.shopify
 	need := needEnv(e, &missing)
 	token := need(cmp.Or(sp.TokenEnv, "SHOPIFY_ACCESS_TOKEN"))
@@ -188,7 +187,7 @@ func newShopify(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (
 
 // newYahoo builds a Yahoo! Shopping store's connector; missing lists the
 // environment variables it needs that are not set.
-func newYahoo(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c connector, missing []string, err error) {
+func newYahoo(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c connector, missing []string, err error) {
 	y := sh.yahoo
 	need := needEnv(e, &missing)
 	token := need(cmp.Or(y.TokenEnv, "YAHOO_ACCESS_TOKEN"))
@@ -207,7 +206,7 @@ func newYahoo(e env, sh shopSettings, store *sqlite.Store, log *slog.Logger) (c 
 
 // connectorBuilder returns the constructor of a shop's connector; nil when
 // it has none (its data comes by kpibot import).
-func connectorBuilder(sh shopSettings) func(env, shopSettings, *sqlite.Store, *slog.Logger) (connector, []string, error) {
+func connectorBuilder(sh shopSettings) func(env, shopSettings, kpiStore, *slog.Logger) (connector, []string, error) {
 	switch {
 	case sh.amazon != nil:
 		return newAmazon

@@ -176,7 +176,7 @@ func run(ctx context.Context, e env) int {
 // stop the ship clock. Every command opens the store the same way, or each
 // would throw away the daily rollups the other built. The alert engine
 // answers the bot's alert commands.
-func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, settings configSettings, log *slog.Logger) (*sqlite.Store, *bot.Bot, *alert.Manager, error) {
+func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, settings configSettings, log *slog.Logger) (kpiStore, *bot.Bot, *alert.Manager, error) {
 	store, err := openStore(ctx, e, dbPath)
 	if err != nil {
 		return nil, nil, nil, err
@@ -197,7 +197,7 @@ func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, s
 }
 
 // openStore opens the SQLite store on the Japanese calendar.
-func openStore(ctx context.Context, e env, dbPath string) (*sqlite.Store, error) {
+func openStore(ctx context.Context, e env, dbPath string) (kpiStore, error) {
 	cal := calendar.Default()
 	return sqlite.Open(ctx, dbPath, e.now, sqlite.WithHours(cal.Hours(), cal.Fingerprint()))
 }

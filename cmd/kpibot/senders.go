@@ -12,7 +12,6 @@ import (
 	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/bot/slack"
 	"github.com/kpibot/kpibot/kpi"
-	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -73,7 +72,7 @@ var errPublicURL = errors.New("KPIBOT_PUBLIC_URL")
 
 // newChat builds the clients and senders of the platforms configured;
 // charts draws the pictures that go with their messages.
-func newChat(e env, text *locales.Catalog, store *sqlite.Store, charts *bot.Bot, log *slog.Logger) (*chat, error) {
+func newChat(e env, text *locales.Catalog, store kpiStore, charts *bot.Bot, log *slog.Logger) (*chat, error) {
 	return newChatWith(e, text, store, charts, log, chatHTTP{})
 }
 
@@ -85,7 +84,7 @@ type chatHTTP struct {
 
 // newChatWith is newChat with the clients of hc (serve's measure the
 // calls).
-func newChatWith(e env, text *locales.Catalog, store *sqlite.Store, charts *bot.Bot, log *slog.Logger, hc chatHTTP) (*chat, error) {
+func newChatWith(e env, text *locales.Catalog, store kpiStore, charts *bot.Bot, log *slog.Logger, hc chatHTTP) (*chat, error) {
 	c := &chat{slack: readSlackEnv(e.getenv), line: readLineEnv(e.getenv), senders: map[string]schedule.Sender{}}
 	if c.slack.enabled() {
 		var opts []slack.PosterOption
