@@ -16,6 +16,7 @@ type evaluator struct {
 	fn    func(ctx context.Context) error // Config.Evaluate
 	clock clockwork.Clock
 	log   *slog.Logger
+	leads func(ctx context.Context) bool // nil: always; else a run is skipped when it says no
 
 	mu      sync.Mutex
 	running bool           // a run is going
@@ -75,14 +76,18 @@ func (e *evaluator) close() {
 	e.started.Wait()
 }
 
-// once runs Evaluate once, logging its error and its panic rather than
-// dying of it or stopping the evaluations.
+// once runs Evaluate once, if this replica leads, logging its error and
+// its panic rather than dying of it or stopping the evaluations.
 func (e *evaluator) once(ctx context.Context) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.Error("schedule: evaluate panicked", "panic", p)
 		}
 	}()
+	if e.leads != nil && !e.leads(ctx) {
+		e.log.Debug("schedule: evaluation skipped: another replica leads")
+		return
+	}
 	start := e.clock.Now()
 	if err := e.fn(ctx); err != nil {
 		e.log.Error("schedule: evaluate", "err", err)

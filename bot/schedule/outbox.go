@@ -108,12 +108,22 @@ func backoff(attempts int) time.Duration {
 // the others failed, due again after a backoff (1m, 2m, 4m … 1h). The items
 // of a platform without a Sender are marked failed too, and stay pending.
 // One Flush runs at a time. The outbox is written with a context that is
-// not cancelled, so that a message sent is recorded as sent.
+// not cancelled, so that a message sent is recorded as sent. Called
+// directly (kpibot digest, kpibot alerts), it does not ask Config.Elector.
 func (s *Scheduler) Flush(ctx context.Context) error {
+	return s.flushWhile(ctx, nil)
+}
+
+// flushWhile is Flush that, unless leads is nil, asks it before each batch
+// and stops when it says no.
+func (s *Scheduler) flushWhile(ctx context.Context, leads func(context.Context, string) bool) error {
 	s.flushing.Lock()
 	defer s.flushing.Unlock()
 	now := s.clock.Now()
 	for {
+		if leads != nil && !leads(ctx, "") {
+			return nil
+		}
 		items, err := s.c.Outbox.Due(ctx, now, batch)
 		if err != nil {
 			return fmt.Errorf("schedule: flush: %w", err)

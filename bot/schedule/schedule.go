@@ -1,7 +1,8 @@
 // Package schedule runs kpibot's timed work on gocron: every bound channel's
 // daily digest, at the channel's own time, and weekly and monthly reviews,
 // exactly once through a persistent outbox; the connectors' syncs; and the
-// alert evaluation, every few minutes and right after each sync.
+// alert evaluation, every few minutes and right after each sync. With
+// several replicas, only the one an Elector names leader does any of it.
 package schedule
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -97,6 +99,19 @@ type Config struct {
 	// make one more run after it. Its errors are logged. nil: none.
 	Evaluate      func(ctx context.Context) error
 	EvaluateEvery time.Duration // 0: 5 minutes
+
+	// Elector, with several replicas, names the one that runs the jobs
+	// (kpi/postgres's Elector); nil: this one always does. Each job asks it
+	// as it starts, so it should answer at once. A follower does nothing:
+	// no job, no catch-up, no flush of the outbox, no evaluation. A replica
+	// that comes to lead after following, or after starting as a follower,
+	// catches up at its outbox's next tick (or report job) as a restart
+	// does: the reports whose time in their current period has passed,
+	// then the outbox; and it runs at once the syncs and the evaluation
+	// that fell due while it followed. The outbox's keys keep what the last
+	// leader enqueued from being made again. Flush and Enqueue, called
+	// directly, do not ask it.
+	Elector gocron.Elector
 }
 
 // Scheduler enqueues the reports when they are due, delivers the outbox and
@@ -109,7 +124,7 @@ type Scheduler struct {
 	jobs  map[string]gocron.Job // by name: digest, weekly, monthly, outbox, evaluate, sync:<name>
 	ctx   context.Context       // the jobs' context, cancelled by Stop
 	stop  context.CancelFunc
-	ran   func(job string) // called after each run of a job; for tests
+	ran   func(job string) // called after each run of a job, also as a follower; for tests
 	eval  *evaluator       // nil without Config.Evaluate
 
 	stopOnce sync.Once
@@ -124,10 +139,24 @@ type Scheduler struct {
 	keys      map[string]keyState // by outbox key, for the reports' current occurrences
 	warned    map[string]string   // by platform:id, a channel's DigestAt that was logged as unreadable
 
+	// behind is set while the catch-up is to be done: from the start, and
+	// whenever this replica is found not to lead. catching lets one
+	// catch-up run at a time. role is what was last logged of leadership.
+	behind   atomic.Bool
+	catching sync.Mutex
+	role     atomic.Int32
+
 	mu      sync.Mutex
 	started bool
 	retry   map[Report]retry // reports that some channels did not get yet
+	missed  map[string]bool  // by job name: the jobs skipped while following
 }
+
+// The roles logged.
+const (
+	leading   = 1
+	following = 2
+)
 
 // retry is a report that could not be made for every channel it goes to: it
 // is enqueued again on the outbox's tick, once next has come, while it is
@@ -189,6 +218,13 @@ func New(c Config) (*Scheduler, error) {
 	if c.EvaluateEvery < 0 {
 		return nil, fmt.Errorf("schedule: EvaluateEvery %v: want a positive duration", c.EvaluateEvery)
 	}
+	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, jobs: map[string]gocron.Job{}, retry: map[Report]retry{},
+		keys: map[string]keyState{}, warned: map[string]string{}, missed: map[string]bool{}}
+	s.behind.Store(true)
+	// The jobs ask Config.Elector themselves (see add), rather than through
+	// gocron.WithDistributedElector: gocron (v2.21) keeps every run its
+	// elector skips in the job's next runs, for good, so that a follower's
+	// list grows by a run per tick and NextRun says a time long past.
 	cron, err := gocron.NewScheduler(
 		gocron.WithLocation(kpi.Tokyo),
 		gocron.WithClock(c.Clock),
@@ -198,10 +234,10 @@ func New(c Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	s := &Scheduler{c: c, clock: c.Clock, log: c.Log, cron: cron, jobs: map[string]gocron.Job{}, retry: map[Report]retry{},
-		keys: map[string]keyState{}, warned: map[string]string{}}
+	s.cron = cron
 	if c.Evaluate != nil {
-		s.eval = &evaluator{fn: c.Evaluate, clock: c.Clock, log: c.Log}
+		s.eval = &evaluator{fn: c.Evaluate, clock: c.Clock, log: c.Log,
+			leads: func(ctx context.Context) bool { return s.leads(ctx, "evaluate") }}
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	if err := s.addJobs(); err != nil {
@@ -259,7 +295,8 @@ func (s *Scheduler) addJobs() error {
 	return nil
 }
 
-// add adds a job whose function gets the jobs' context, logs its panics
+// add adds a job whose function gets the jobs' context, does nothing but
+// note that it was skipped unless this replica leads, logs its panics
 // rather than dying of them, and reports its end to s.ran.
 func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.Context), opts ...gocron.JobOption) error {
 	task := func(ctx context.Context) {
@@ -271,6 +308,12 @@ func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.
 				s.ran(name)
 			}
 		}()
+		if !s.leads(ctx, name) {
+			return
+		}
+		s.mu.Lock()
+		delete(s.missed, name) // it runs now
+		s.mu.Unlock()
 		run(ctx)
 	}
 	j, err := s.cron.NewJob(def, gocron.NewTask(task), append(opts, gocron.WithName(name), gocron.WithContext(s.ctx))...)
@@ -287,7 +330,8 @@ func (s *Scheduler) add(name string, def gocron.JobDefinition, run func(context.
 // MonthlyAt) has passed is enqueued for that day — which enqueues nothing
 // for the channels that have it already — and the outbox is flushed. It returns
 // when the catch-up is done; its failures are logged and retried like
-// those of the jobs. Cancelling ctx stops the jobs, as Stop does.
+// those of the jobs. Cancelling ctx stops the jobs, as Stop does. A
+// follower does not catch up: it does when it comes to lead.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
@@ -301,18 +345,80 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	context.AfterFunc(ctx, s.stop)
 	s.cron.Start()
+	s.takeOver(ctx)
+	s.flush(ctx)
+	return nil
+}
 
+// leads reports whether this replica leads: always without an elector.
+// When it does not, job, if not "", is remembered as missed, and the
+// catch-up is to be done again when it comes to lead.
+func (s *Scheduler) leads(ctx context.Context, job string) bool {
+	if s.c.Elector == nil {
+		return true
+	}
+	if err := s.c.Elector.IsLeader(ctx); err != nil {
+		s.follow(job)
+		return false
+	}
+	return true
+}
+
+// follow notes that this replica does not lead and that job (if not "")
+// was skipped for it, and logs the change.
+func (s *Scheduler) follow(job string) {
+	s.behind.Store(true)
+	if job != "" {
+		s.mu.Lock()
+		s.missed[job] = true
+		s.mu.Unlock()
+	}
+	if s.role.Swap(following) != following {
+		s.log.Info("schedule: following: another replica runs the jobs")
+	}
+}
+
+// takeOver catches up, at the start and after a time this replica
+// followed, if it leads: it runs at once the syncs and the evaluation skipped meanwhile (their
+// jobs' next runs stay as they were), and enqueues each report's current
+// occurrence whose time has passed, no more than catchUp days ago — for
+// the channels that do not have it yet. Its caller flushes the outbox.
+// One catch-up runs at a time; the others wait for it.
+func (s *Scheduler) takeOver(ctx context.Context) {
+	s.catching.Lock()
+	defer s.catching.Unlock()
+	// behind is cleared first: a replica found to follow during the
+	// catch-up sets it again, and catches up again when it leads.
+	if !s.behind.Swap(false) || !s.leads(ctx, "") {
+		return
+	}
+	if s.c.Elector != nil && s.role.Swap(leading) != leading {
+		s.log.Info("schedule: leading: this replica runs the jobs; catching up what is due")
+	}
+	s.mu.Lock()
+	missed := s.missed
+	s.missed = map[string]bool{}
+	s.mu.Unlock()
+	for _, y := range s.c.Syncs {
+		if name := "sync:" + y.Name; missed[name] {
+			if err := s.jobs[name].RunNow(); err != nil { // each is followed by an evaluation
+				s.log.Warn("schedule: catch-up: cannot run a sync", "sync", y.Name, "err", err)
+			}
+		}
+	}
+	if s.eval != nil && missed["evaluate"] {
+		s.eval.runAsync(s.ctx)
+	}
 	now := s.clock.Now()
 	for _, r := range reports {
 		if day, ok := s.current(r, now); ok && kpi.DateOf(now)-day <= catchUp {
 			s.enqueue(ctx, r, day)
 		}
 	}
-	s.flush(ctx)
-	return nil
 }
 
-// catchUp is how many days late a missed report is still sent at start: a
+// catchUp is how many days late a missed report is still sent at start (or
+// when a follower comes to lead): a
 // review missed on Monday or the 1st goes out the day after, not a week or
 // a month later, when the next one is near and a first start would send
 // stale reviews.
@@ -417,18 +523,22 @@ func (s *Scheduler) digestAt(ch kpi.ChatChannel) time.Duration {
 	return s.c.DigestAt
 }
 
-// reportJob is the job of report r: enqueue it for today (JST), then flush.
+// reportJob is the job of report r: catch up if this replica followed
+// before, enqueue it for today (JST), then flush.
 func (s *Scheduler) reportJob(r Report) func(context.Context) {
 	return func(ctx context.Context) {
+		s.takeOver(ctx)
 		s.enqueue(ctx, r, kpi.DateOf(s.clock.Now()))
 		s.flush(ctx)
 	}
 }
 
-// tick is the outbox's job: enqueue today's digest for the channels whose
-// time has come (and that do not have it yet), enqueue again the reviews
-// that some channels did not get, once their backoff is over, and flush.
+// tick is the outbox's job: catch up if this replica followed before,
+// enqueue today's digest for the channels whose time has come (and that do
+// not have it yet), enqueue again the reviews that some channels did not
+// get, once their backoff is over, and flush.
 func (s *Scheduler) tick(ctx context.Context) {
+	s.takeOver(ctx)
 	now := s.clock.Now()
 	type todo struct {
 		r   Report
@@ -549,9 +659,10 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// flush is Flush that logs its error.
+// flush is Flush that logs its error, and that sends only while this
+// replica leads.
 func (s *Scheduler) flush(ctx context.Context) {
-	if err := s.Flush(ctx); err != nil {
+	if err := s.flushWhile(ctx, s.leads); err != nil {
 		s.log.Error("schedule: flush", "err", err)
 	}
 }

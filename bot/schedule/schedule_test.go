@@ -1283,3 +1283,209 @@ func TestStopWhileEvaluating(t *testing.T) {
 		})
 	}
 }
+
+// elector is a fake Config.Elector: the replica leads while lead is set.
+type elector struct{ lead atomic.Bool }
+
+func (e *elector) IsLeader(context.Context) error {
+	if e.lead.Load() {
+		return nil
+	}
+	return errors.New("another replica leads")
+}
+
+func leader(lead bool) *elector {
+	e := &elector{}
+	e.lead.Store(lead)
+	return e
+}
+
+// enqueueAlert puts in the outbox a message another part of kpibot (the
+// alerts, on any replica) made, due at now.
+func (h *harness) enqueueAlert(ch kpi.ChatChannel, day kpi.Date) {
+	h.t.Helper()
+	key := fmt.Sprintf("alert:%s:%s:%s", day, ch.Platform, ch.ID)
+	data, err := bot.EncodeOutgoing(ch, bot.Reply{Title: title("alert", day, ch), Text: "alert", Lang: "ja"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	now := h.clock.Now()
+	if _, err := h.store.Enqueue(context.Background(), kpi.OutboxItem{Key: key, Platform: ch.Platform, Channel: ch.ID,
+		Payload: data, NextTry: now, Created: now}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) delivered() []string { return append(h.slack.Delivered(), h.line.Delivered()...) }
+
+// A follower does nothing at all — no catch-up at the start, no report, no
+// flush of what is in the outbox, no sync, no evaluation — until it leads;
+// then, at the outbox's next tick, it catches up as a restart would: the
+// day's digest, the review of the day, the outbox, and at once the sync
+// and the evaluation that fell due meanwhile.
+func TestFollowerDoesNothingUntilItLeads(t *testing.T) {
+	var syncs atomic.Int32
+	var ev *evaluations
+	el := leader(false)
+	h := newHarness(t, dbPath(t), jst(2026, 11, 30, 9, 30), []kpi.ChatChannel{hq, jp, shop}, func(c *Config) { // a Monday
+		ev = &evaluations{clock: c.Clock}
+		c.Evaluate, c.EvaluateEvery = ev.Evaluate, time.Hour
+		c.Syncs = []Sync{{Name: "rakuten", Every: time.Hour, Run: func(context.Context) error { syncs.Add(1); return nil }}}
+		c.Elector = el
+	})
+	h.enqueueAlert(hq, kpi.DateOf(h.clock.Now()))
+	if err := h.s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.stop)
+	h.advanceTo(jst(2026, 11, 30, 10, 35)) // past the digest's 09:00 and the weekly review's 10:00
+	if got := h.render.Calls(); len(got) != 0 {
+		t.Errorf("a follower rendered %q", got)
+	}
+	if got := append(h.slack.Calls(), h.line.Calls()...); len(got) != 0 {
+		t.Errorf("a follower sent at %q", got)
+	}
+	if n := h.pending(); n != 1 {
+		t.Errorf("%d pending, want the alert", n)
+	}
+	if n := syncs.Load(); n != 0 {
+		t.Errorf("a follower synced %d times", n)
+	}
+	if got := ev.At(); len(got) != 0 {
+		t.Errorf("a follower evaluated at %q", got)
+	}
+	if h.log.Count("following") != 1 {
+		t.Errorf("the following was not logged once; the log:\n%s", h.log.String())
+	}
+
+	el.lead.Store(true)
+	h.advanceTo(jst(2026, 11, 30, 10, 40)) // the outbox's tick
+	sameSet(t, "sent by the new leader", h.delivered(), []string{
+		"alert:2026-11-30:slack:C-HQ @ 11-30 10:40",
+		"digest:2026-11-30:slack:C-HQ @ 11-30 10:40",
+		"digest:2026-11-30:slack:C-SHOP @ 11-30 10:40",
+		"digest:2026-11-30:line:U-JP @ 11-30 10:40",
+		"weekly:2026-11-30:slack:C-HQ @ 11-30 10:40",
+		"weekly:2026-11-30:slack:C-SHOP @ 11-30 10:40",
+	})
+	h.eventually("the sync run at once", func() bool { return syncs.Load() == 1 })
+	h.eventually("the evaluation", func() bool { return len(ev.At()) > 0 })
+	h.stop() // waits for the evaluations
+	for _, at := range ev.At() {
+		if at != "10:40" {
+			t.Errorf("evaluated at %q, want at 10:40 only", ev.At())
+			break
+		}
+	}
+	if h.log.Count("leading") != 1 {
+		t.Errorf("the leadership was not logged once; the log:\n%s", h.log.String())
+	}
+}
+
+// A leader that comes to follow stops sending — the reports and what is in
+// the outbox — and, leading again, catches up.
+func TestLeaderComesToFollow(t *testing.T) {
+	el := leader(true)
+	h := start(t, dbPath(t), jst(2026, 11, 26, 8, 59), []kpi.ChatChannel{hq, jp}, func(c *Config) { c.Elector = el }) // Thursday
+	h.advanceTo(jst(2026, 11, 26, 9, 30))
+	day1 := []string{
+		"digest:2026-11-26:slack:C-HQ @ 11-26 09:00",
+		"digest:2026-11-26:line:U-JP @ 11-26 09:00",
+	}
+	sameSet(t, "the leader's", h.delivered(), day1)
+
+	el.lead.Store(false)
+	h.enqueueAlert(jp, kpi.DateOf(h.clock.Now()))
+	h.advanceTo(jst(2026, 11, 27, 9, 30))
+	sameSet(t, "after it came to follow", h.delivered(), day1)
+	if got := filter(h.render.Calls(), "digest 2026-11-27"); len(got) != 0 {
+		t.Errorf("a follower rendered %q", got)
+	}
+	if n := h.pending(); n != 1 {
+		t.Errorf("%d pending, want the alert", n)
+	}
+
+	el.lead.Store(true)
+	h.advanceTo(jst(2026, 11, 27, 9, 39)) // the outbox's tick: every 10 minutes from 08:59
+	sameSet(t, "leading again", h.delivered(), append(slices.Clone(day1),
+		"alert:2026-11-26:line:U-JP @ 11-27 09:39",
+		"digest:2026-11-27:slack:C-HQ @ 11-27 09:39",
+		"digest:2026-11-27:line:U-JP @ 11-27 09:39",
+	))
+	if h.log.Count("following") != 1 || h.log.Count("leading") != 2 { // at the start, and again
+		t.Errorf("the changes were not logged once each; the log:\n%s", h.log.String())
+	}
+}
+
+// Two replicas on one store: the leader sends the day's digest and dies
+// with an alert in the outbox; the other, leading a few minutes later,
+// sends the weekly review that came due meanwhile and the alert, and not
+// the digest again. Every message goes out once.
+func TestFailover(t *testing.T) {
+	path := dbPath(t)
+	channels := []kpi.ChatChannel{hq, jp, shop}
+	elA, elB := leader(true), leader(false)
+	a := start(t, path, jst(2026, 11, 30, 9, 55), channels, func(c *Config) { c.Elector = elA }) // a Monday
+	b := start(t, path, jst(2026, 11, 30, 9, 55), channels, func(c *Config) { c.Elector = elB })
+	a.advanceTo(jst(2026, 11, 30, 9, 57))
+	a.enqueueAlert(shop, kpi.DateOf(a.clock.Now()))
+	a.stop() // it dies; its lock goes
+
+	b.advanceTo(jst(2026, 11, 30, 10, 2)) // the weekly review's 10:00 passes: b follows
+	if got := b.delivered(); len(got) != 0 {
+		t.Fatalf("the follower sent %q", got)
+	}
+	elB.lead.Store(true)
+	b.advanceTo(jst(2026, 11, 30, 10, 5)) // b's tick
+	sameSet(t, "sent by both", append(a.delivered(), b.delivered()...), []string{
+		"digest:2026-11-30:slack:C-HQ @ 11-30 09:55",
+		"digest:2026-11-30:slack:C-SHOP @ 11-30 09:55",
+		"digest:2026-11-30:line:U-JP @ 11-30 09:55",
+		"alert:2026-11-30:slack:C-SHOP @ 11-30 10:05",
+		"weekly:2026-11-30:slack:C-HQ @ 11-30 10:05",
+		"weekly:2026-11-30:slack:C-SHOP @ 11-30 10:05",
+	})
+	if got := filter(b.render.Calls(), "digest"); len(got) != 0 {
+		t.Errorf("the new leader rendered the digest again: %q", got)
+	}
+	if n := b.pending(); n != 0 {
+		t.Errorf("%d pending", n)
+	}
+}
+
+// The evaluation that follows a sync is skipped when the replica no longer
+// leads as the sync ends; leading again, it evaluates at once.
+func TestFollowerSkipsEvaluationAfterSync(t *testing.T) {
+	el := leader(true)
+	var ev *evaluations
+	release := make(chan struct{})
+	var syncing atomic.Bool
+	h := start(t, dbPath(t), jst(2026, 11, 26, 12, 0), nil, func(c *Config) {
+		ev = &evaluations{clock: c.Clock}
+		c.Evaluate, c.EvaluateEvery = ev.Evaluate, time.Hour
+		c.Syncs = []Sync{{Name: "rakuten", Every: time.Hour, Run: func(ctx context.Context) error {
+			syncing.Store(true)
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}}}
+		c.Elector = el
+	})
+	h.eventually("the evaluation at the start", func() bool { return len(ev.At()) == 1 && !h.evaluating() })
+	h.eventually("the sync at the start", syncing.Load)
+	el.lead.Store(false)
+	close(release)
+	h.eventually("the evaluation after the sync to be skipped", func() bool { return h.log.Count("evaluation skipped") == 1 })
+	if got := ev.At(); len(got) != 1 {
+		t.Errorf("evaluated at %q, want at the start only", got)
+	}
+	el.lead.Store(true)
+	h.advanceTo(jst(2026, 11, 26, 12, 10)) // the outbox's tick catches up
+	h.eventually("the evaluation caught up", func() bool { return len(ev.At()) == 2 })
+	if got, want := ev.At(), []string{"12:00", "12:10"}; !slices.Equal(got, want) {
+		t.Errorf("evaluated at %q, want %q", got, want)
+	}
+}
