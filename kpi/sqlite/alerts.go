@@ -222,7 +222,7 @@ func (s *Store) AuditLog(ctx context.Context, target string) ([]kpi.AuditEntry, 
 // to), newest first, at most limit.
 func (s *Store) NegativeReviews(ctx context.Context, shop string, from, to time.Time, limit int) ([]kpi.Review, error) {
 	// posted_day narrows the search to the index's days.
-	rows, err := s.db.QueryContext(ctx, "SELECT "+reviewCodec.list("t")+` FROM reviews t
+	rows, err := s.db.QueryContext(ctx, "SELECT "+reviewCodec.List("t")+` FROM reviews t
 		WHERE t.shop = ? AND t.posted_day BETWEEN ? AND ? AND t.posted >= ? AND t.posted < ? AND t.rating <= 2
 		ORDER BY t.posted DESC, t.id LIMIT ?`,
 		shop, int64(kpi.DateOf(from)), int64(kpi.DateOf(to)), from.Unix(), to.Unix(), limit)
@@ -232,7 +232,7 @@ func (s *Store) NegativeReviews(ctx context.Context, shop string, from, to time.
 	defer rows.Close()
 	var out []kpi.Review
 	for rows.Next() {
-		r, err := reviewCodec.scan(rows)
+		r, err := reviewCodec.Scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: read negative reviews of %s: %w", shop, err)
 		}

@@ -7,27 +7,19 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
-// finalAfterDays: a day's facts keep changing after the day ends. An order
-// left unshipped turns late 24 hours after it could ship, and an unanswered
-// 1-2 star review or ticket keeps counting its wait up to now. A rollup built
-// at or after the start of the third day after its day, and after the ship
-// deadline of an order paid as the day ends (later when a pause follows),
-// is final and kept until a write touches the day; one built earlier is
-// only fresh.
-const finalAfterDays = 3
-
-// freshFor is how long a rollup that is not final is reused before a read
-// builds it again.
-const freshFor = 60 * time.Second
-
-// maxBuildDays is the most days whose records one build loads at once.
-const maxBuildDays = 31
+// The rollup policy (when a stored rollup may be used, how many days a
+// build loads) is shared with kpi/postgres.
+const (
+	freshFor     = sqlstore.FreshFor
+	maxBuildDays = sqlstore.MaxBuildDays
+)
 
 // Shops returns every shop, ordered by id.
 func (s *Store) Shops(ctx context.Context) ([]kpi.Shop, error) {
-	shops, err := query(ctx, s.db, &shopCodec, "FROM shops t ORDER BY t.id")
+	shops, err := query(ctx, s.db, shopCodec, "FROM shops t ORDER BY t.id")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: shops: %w", err)
 	}
@@ -175,11 +167,11 @@ func (s *Store) build(ctx context.Context, shop string, from, to kpi.Date, now t
 // catalog returns the catalog facts of shop: its listings as they are, and
 // the competitor offers seen in [from, to).
 func (s *Store) catalog(ctx context.Context, shop string, from, to kpi.Date) (kpi.Facts, error) {
-	listings, err := query(ctx, s.db, &listingCodec, "FROM listings t WHERE t.shop = ?", shop)
+	listings, err := query(ctx, s.db, listingCodec, "FROM listings t WHERE t.shop = ?", shop)
 	if err != nil {
 		return kpi.Facts{}, fmt.Errorf("sqlite: read listings: %w", err)
 	}
-	seen, err := query(ctx, s.db, &competitorCodec, competitorsIn, shop, int64(from), int64(to))
+	seen, err := query(ctx, s.db, competitorCodec, competitorsIn, shop, int64(from), int64(to))
 	if err != nil {
 		return kpi.Facts{}, fmt.Errorf("sqlite: read competitors: %w", err)
 	}
@@ -193,14 +185,14 @@ type querier interface {
 // query returns the records of c selected by rest, a FROM clause that calls
 // c's table t (or joins it as t).
 func query[T any](ctx context.Context, q querier, c *codec[T], rest string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+c.list("t")+" "+rest, args...)
+	rows, err := q.QueryContext(ctx, "SELECT "+c.List("t")+" "+rest, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
-		rec, err := c.scan(rows)
+		rec, err := c.Scan(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // An Option configures a Store at Open.
@@ -80,12 +81,7 @@ func (s *Store) useHours(ctx context.Context, hours kpi.BusinessHours, fingerpri
 }
 
 // usable reports whether a rollup of day built at asOf (Unix seconds) may be
-// used at now: it is final, or still fresh (see finalAfterDays).
+// used at now (see sqlstore.Usable).
 func (s *Store) usable(day kpi.Date, asOf int64, now time.Time) bool {
-	if now.Unix()-asOf <= int64(freshFor/time.Second) {
-		return true
-	}
-	// An order paid at the day's end is due last, later after a pause.
-	return asOf >= day.AddDays(finalAfterDays).Start().Unix() &&
-		asOf >= s.hours.ShipDeadline(day.AddDays(1).Start()).Unix()
+	return sqlstore.Usable(s.hours, day, asOf, now)
 }

@@ -15,16 +15,16 @@ func TestQueryPlans(t *testing.T) {
 	ctx := context.Background()
 	stmts := []string{rollupsIn, placedDaysOf + "(?, ?)", shipmentDaysOf + "(?, ?)",
 		"SELECT t.id " + shipmentsOfOrdersPlacedIn, "SELECT t.id " + shipmentsDelivered,
-		"SELECT t.* " + orderCodec.byIDs(2), "SELECT t.* " + shipmentCodec.byIDs(2)}
+		"SELECT t.* " + byIDs(orderCodec, 2), "SELECT t.* " + byIDs(shipmentCodec, 2)}
 	for _, from := range []string{ordersPlacedIn, shipmentsShippedIn, shipmentsDelivered,
 		shipmentsOfOrdersPlacedIn, reviewsPosted, negativeReviewsOfOrdersPlacedIn, returnsIn,
 		inventoryIn, inboundIn, adsIn, customsIn, ticketsIn, shiftsOverlapping, competitorsIn} {
 		stmts = append(stmts, "SELECT t.* "+from)
 	}
-	for _, sel := range []string{shopCodec.selectByKey(), orderCodec.selectByKey(), shipmentCodec.selectByKey(),
-		returnCodec.selectByKey(), reviewCodec.selectByKey(), inventoryCodec.selectByKey(), inboundCodec.selectByKey(),
-		adCodec.selectByKey(), customsCodec.selectByKey(), ticketCodec.selectByKey(), shiftCodec.selectByKey(),
-		listingCodec.selectByKey(), competitorCodec.selectByKey()} {
+	for _, sel := range []string{selectByKey(shopCodec), selectByKey(orderCodec), selectByKey(shipmentCodec),
+		selectByKey(returnCodec), selectByKey(reviewCodec), selectByKey(inventoryCodec), selectByKey(inboundCodec),
+		selectByKey(adCodec), selectByKey(customsCodec), selectByKey(ticketCodec), selectByKey(shiftCodec),
+		selectByKey(listingCodec), selectByKey(competitorCodec)} {
 		stmts = append(stmts, sel)
 	}
 	for _, q := range stmts {

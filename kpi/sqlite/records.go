@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // loadRecords reads the records of shop that the facts of the days
@@ -18,7 +19,7 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 	var err error
 
 	// Orders placed in the window or within the conversion window after it.
-	recs.Orders, err = query(ctx, c, &orderCodec, ordersPlacedIn, shop, f, int64(to.AddDays(conversionDays)))
+	recs.Orders, err = query(ctx, c, orderCodec, ordersPlacedIn, shop, f, int64(to.AddDays(sqlstore.ConversionDays)))
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
@@ -27,7 +28,7 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 	// in it. Most of them shipped in it: those are read whole, in key order.
 	// Of the other two sets only the ids are read (from their indexes alone),
 	// and the few shipments missing are read by key.
-	if recs.Shipments, err = query(ctx, c, &shipmentCodec, shipmentsShippedIn, shop, f, t); err != nil {
+	if recs.Shipments, err = query(ctx, c, shipmentCodec, shipmentsShippedIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read shipments: %w", err)
 	}
 	have := make(map[string]bool, len(recs.Shipments))
@@ -47,7 +48,7 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 			}
 		}
 	}
-	more, err := fetch(ctx, c, &shipmentCodec, shop, missing)
+	more, err := fetch(ctx, c, shipmentCodec, shop, missing)
 	if err != nil {
 		return nil, fmt.Errorf("read shipments: %w", err)
 	}
@@ -65,7 +66,7 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 			missing = append(missing, s.OrderID)
 		}
 	}
-	orders, err := fetch(ctx, c, &orderCodec, shop, missing)
+	orders, err := fetch(ctx, c, orderCodec, shop, missing)
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
@@ -74,7 +75,7 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 	// Reviews posted in the window, and 1-2 star reviews of orders placed in it.
 	seenReview := make(map[string]bool)
 	for _, clause := range []string{reviewsPosted, negativeReviewsOfOrdersPlacedIn} {
-		got, err := query(ctx, c, &reviewCodec, clause, shop, f, t)
+		got, err := query(ctx, c, reviewCodec, clause, shop, f, t)
 		if err != nil {
 			return nil, fmt.Errorf("read reviews: %w", err)
 		}
@@ -87,25 +88,25 @@ func loadRecords(ctx context.Context, c *sql.Conn, shop string, from, to kpi.Dat
 	}
 
 	// The rest by the day they happened on.
-	if recs.Returns, err = query(ctx, c, &returnCodec, returnsIn, shop, f, t); err != nil {
+	if recs.Returns, err = query(ctx, c, returnCodec, returnsIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read returns: %w", err)
 	}
-	if recs.Inventory, err = query(ctx, c, &inventoryCodec, inventoryIn, shop, f, t); err != nil {
+	if recs.Inventory, err = query(ctx, c, inventoryCodec, inventoryIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
-	if recs.Inbound, err = query(ctx, c, &inboundCodec, inboundIn, shop, f, t); err != nil {
+	if recs.Inbound, err = query(ctx, c, inboundCodec, inboundIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read inbound: %w", err)
 	}
-	if recs.Ads, err = query(ctx, c, &adCodec, adsIn, shop, f, t); err != nil {
+	if recs.Ads, err = query(ctx, c, adCodec, adsIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read ads: %w", err)
 	}
-	if recs.Customs, err = query(ctx, c, &customsCodec, customsIn, shop, f, t); err != nil {
+	if recs.Customs, err = query(ctx, c, customsCodec, customsIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read customs: %w", err)
 	}
-	if recs.Tickets, err = query(ctx, c, &ticketCodec, ticketsIn, shop, f, t); err != nil {
+	if recs.Tickets, err = query(ctx, c, ticketCodec, ticketsIn, shop, f, t); err != nil {
 		return nil, fmt.Errorf("read tickets: %w", err)
 	}
-	if recs.AgentShifts, err = query(ctx, c, &shiftCodec, shiftsOverlapping,
+	if recs.AgentShifts, err = query(ctx, c, shiftCodec, shiftsOverlapping,
 		shop, f, t, from.Start().Unix(), to.Start().Unix()); err != nil {
 		return nil, fmt.Errorf("read agent shifts: %w", err)
 	}
@@ -142,7 +143,7 @@ func fetch[T any](ctx context.Context, c *sql.Conn, cd *codec[T], shop string, i
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		got, err := query(ctx, c, cd, cd.byIDs(len(chunk)), args...)
+		got, err := query(ctx, c, cd, byIDs(cd, len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}

@@ -231,27 +231,3 @@ func TestFirstSeen(t *testing.T) {
 		t.Error("another key was taken as seen")
 	}
 }
-
-func TestChatChannels(t *testing.T) {
-	ctx := context.Background()
-	s := open(t, time.Now)
-	if _, ok, err := s.ChatChannel(ctx, "slack", "C1"); ok || err != nil {
-		t.Fatalf("unbound: %v %v", ok, err)
-	}
-	bound := kpi.ChatChannel{Platform: "slack", ID: "C1", Role: kpi.RoleShop, Lang: "ja", Shops: []string{"rakuten", "yahoo"}}
-	if err := s.BindChatChannel(ctx, bound); err != nil {
-		t.Fatal(err)
-	}
-	got, ok, err := s.ChatChannel(ctx, "slack", "C1")
-	if err != nil || !ok || got.Role != kpi.RoleShop || got.Lang != "ja" || strings.Join(got.Shops, ",") != "rakuten,yahoo" {
-		t.Errorf("got %+v %v %v", got, ok, err)
-	}
-	bound.Role, bound.Lang, bound.Shops = kpi.RoleHQ, "zh", nil // bound again: replaced
-	s.BindChatChannel(ctx, bound)
-	if got, _, _ := s.ChatChannel(ctx, "slack", "C1"); got.Role != kpi.RoleHQ || got.Shops != nil {
-		t.Errorf("rebound %+v", got)
-	}
-	if _, ok, _ := s.ChatChannel(ctx, "line", "C1"); ok {
-		t.Error("another platform's channel of the same id is bound")
-	}
-}

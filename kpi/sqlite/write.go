@@ -7,17 +7,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
-
-// conversionDays is how many days before an order's placed day a pre-sale
-// ticket can be converted by it (kpi.ConversionWindow), so how many rollup
-// days before it an order touches.
-const conversionDays = int(kpi.ConversionWindow / (24 * time.Hour))
 
 // Write upserts every record of b in one transaction, keyed as kpi.Batch
 // says, deletes the daily rollups that a new or changed record touches, and
@@ -40,27 +35,26 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 	}
 	var stats kpi.WriteStats
 	err := s.writeTx(ctx, func(c *sql.Conn) error {
-		w := &writer{conn: c, stmts: make(map[string]*sql.Stmt), dirty: make(map[shopDay]struct{}),
-			placedOf: make(map[shopKey]struct{}), shipmentsOf: make(map[shopKey]struct{})}
+		w := &writer{conn: c, stmts: make(map[string]*sql.Stmt), stale: sqlstore.NewStale()}
 		defer w.close()
 		// Orders first: the shipments and reviews of an order written in the
-		// same batch need not look its placed day up (see markPlaced).
+		// same batch need not look its placed day up (see sqlstore.Stale).
 		steps := []func() error{
-			func() error { return put(ctx, w, &shopCodec, b.Shops, nil) },
-			func() error { return put(ctx, w, &orderCodec, b.Orders, w.touchOrder) },
+			func() error { return put(ctx, w, shopCodec, b.Shops, nil) },
+			func() error { return put(ctx, w, orderCodec, b.Orders, w.stale.Order) },
 			func() error { return w.skipUnlinked(ctx) },
-			func() error { return put(ctx, w, &shipmentCodec, b.Shipments, w.touchShipment) },
-			func() error { return put(ctx, w, &returnCodec, b.Returns, w.touchReturn) },
-			func() error { return put(ctx, w, &reviewCodec, reviews, w.touchReview) },
-			func() error { return put(ctx, w, &inventoryCodec, b.Inventory, w.touchInventory) },
-			func() error { return put(ctx, w, &inboundCodec, b.Inbound, w.touchInbound) },
-			func() error { return put(ctx, w, &adCodec, b.Ads, w.touchAd) },
-			func() error { return put(ctx, w, &customsCodec, b.Customs, w.touchCustoms) },
-			func() error { return put(ctx, w, &ticketCodec, b.Tickets, w.touchTicket) },
-			func() error { return put(ctx, w, &shiftCodec, b.AgentShifts, w.touchShift) },
+			func() error { return put(ctx, w, shipmentCodec, b.Shipments, w.stale.Shipment) },
+			func() error { return put(ctx, w, returnCodec, b.Returns, w.stale.Return) },
+			func() error { return put(ctx, w, reviewCodec, reviews, w.stale.Review) },
+			func() error { return put(ctx, w, inventoryCodec, b.Inventory, w.stale.Inventory) },
+			func() error { return put(ctx, w, inboundCodec, b.Inbound, w.stale.Inbound) },
+			func() error { return put(ctx, w, adCodec, b.Ads, w.stale.Ad) },
+			func() error { return put(ctx, w, customsCodec, b.Customs, w.stale.Customs) },
+			func() error { return put(ctx, w, ticketCodec, b.Tickets, w.stale.Ticket) },
+			func() error { return put(ctx, w, shiftCodec, b.AgentShifts, w.stale.Shift) },
 			// Listings and competitor observations are read live: no rollup to touch.
-			func() error { return put(ctx, w, &listingCodec, b.Listings, nil) },
-			func() error { return put(ctx, w, &competitorCodec, b.Competitors, nil) },
+			func() error { return put(ctx, w, listingCodec, b.Listings, nil) },
+			func() error { return put(ctx, w, competitorCodec, b.Competitors, nil) },
 			func() error { return w.markLinked(ctx) },
 			func() error { return w.invalidate(ctx) },
 			func() error { return w.recordWrites(ctx, b.ShopIDs(), s.now()) },
@@ -79,31 +73,15 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 	return stats, nil
 }
 
-type shopDay struct {
-	shop string
-	day  kpi.Date
-}
-
 // writer is the state of one Write transaction.
 type writer struct {
 	conn  *sql.Conn            // in a transaction
 	stmts map[string]*sql.Stmt // prepared once per transaction, by query text
-	dirty map[shopDay]struct{} // the rollups to delete at the end
+	stale *sqlstore.Stale      // the rollups to delete at the end
 	stats kpi.WriteStats
 
-	placedOf    map[shopKey]struct{} // orders whose placed day to mark
-	shipmentsOf map[shopKey]struct{} // orders written, whose shipments' days to mark
-	marked      markRange            // the days mark marked last
-	unlinked    map[string]bool      // shops whose orders in shipmentsOf have no stored shipment
+	unlinked map[string]bool // shops whose orders in stale.ShipmentsOf have no stored shipment
 }
-
-// markRange is the days [first, last] of a shop.
-type markRange struct {
-	shop        string
-	first, last kpi.Date
-}
-
-type shopKey struct{ shop, id string }
 
 // stmt returns query prepared in the transaction, preparing it the first time.
 func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -138,27 +116,27 @@ func put[T any](ctx context.Context, w *writer, c *codec[T], recs []T, touch fun
 	}
 	ps, err := prepare(ctx, w, c)
 	if err != nil {
-		return fmt.Errorf("sqlite: write %s: %w", c.table, err)
+		return fmt.Errorf("sqlite: write %s: %w", c.Table, err)
 	}
 	for i := 0; i < len(recs); {
 		if ctx.Err() != nil {
-			return fmt.Errorf("sqlite: write %s: %w", c.table, ctx.Err())
+			return fmt.Errorf("sqlite: write %s: %w", c.Table, ctx.Err())
 		}
 		end := min(i+bulkRows, len(recs))
 		run := recs[i:end]
 		rows := make([][]any, len(run))
 		for j := range run {
-			rows[j] = c.row(&run[j])
+			rows[j] = c.Row(&run[j])
 		}
 		done := false
 		if len(run) == bulkRows {
 			if done, err = putNew(ctx, w, ps, run, rows, touch); err != nil {
-				return fmt.Errorf("sqlite: write %s: %w", c.table, err)
+				return fmt.Errorf("sqlite: write %s: %w", c.Table, err)
 			}
 		}
 		for j := 0; j < len(run) && !done; j++ {
 			if err := putOne(ctx, w, c, ps, &run[j], rows[j], touch); err != nil {
-				return fmt.Errorf("sqlite: write %s: %w", c.table, err)
+				return fmt.Errorf("sqlite: write %s: %w", c.Table, err)
 			}
 		}
 		i = end
@@ -180,8 +158,8 @@ func prepare[T any](ctx context.Context, w *writer, c *codec[T]) (putStmts, erro
 		st    **sql.Stmt
 		query string
 	}{
-		{&ps.ins, c.insertNew()}, {&ps.sel, c.selectByKey()}, {&ps.ups, c.upsert()},
-		{&ps.insRun, c.insertRun(bulkRows)},
+		{&ps.ins, insertNew(c)}, {&ps.sel, selectByKey(c)}, {&ps.ups, upsert(c)},
+		{&ps.insRun, insertRun(c, bulkRows)},
 	} {
 		st, err := w.stmt(ctx, x.query)
 		if err != nil {
@@ -238,11 +216,11 @@ func putOne[T any](ctx context.Context, w *writer, c *codec[T], ps putStmts, rec
 		}
 		return nil
 	}
-	old, err := c.scan(ps.sel.QueryRowContext(rowCtx, row[:len(c.keys)]...))
+	old, err := c.Scan(ps.sel.QueryRowContext(rowCtx, row[:len(c.Keys)]...))
 	if err != nil {
 		return fmt.Errorf("read stored: %w", err)
 	}
-	if slices.Equal(c.row(&old), row) {
+	if slices.Equal(c.Row(&old), row) {
 		w.stats.Unchanged++
 		return nil
 	}
@@ -259,97 +237,30 @@ func putOne[T any](ctx context.Context, w *writer, c *codec[T], ps putStmts, rec
 
 // insertRun returns the statement that inserts n new records, and fails
 // with nothing inserted when a key is taken.
-func (c *codec[T]) insertRun(n int) string {
-	all := append(append([]string{}, c.keys...), c.cols...)
-	return "INSERT INTO " + c.table + " (" + strings.Join(all, ", ") + ") VALUES " +
+func insertRun[T any](c *codec[T], n int) string {
+	all := c.Columns()
+	return "INSERT INTO " + c.Table + " (" + strings.Join(all, ", ") + ") VALUES " +
 		strings.TrimSuffix(strings.Repeat(params(len(all))+", ", n), ", ")
-}
-
-// mark adds the days [first, last] of shop to the rollups to delete.
-func (w *writer) mark(shop string, first, last kpi.Date) {
-	r := markRange{shop, first, last}
-	if r == w.marked {
-		return // records in time order mark the same days again and again
-	}
-	w.marked = r
-	for d := first; d <= last; d++ {
-		w.dirty[shopDay{shop, d}] = struct{}{}
-	}
-}
-
-// markTime marks the day of t; a zero time marks nothing.
-func (w *writer) markTime(shop string, t time.Time) {
-	if !t.IsZero() {
-		d := kpi.DateOf(t)
-		w.mark(shop, d, d)
-	}
-}
-
-// An order counts on its placed day, converts the pre-sale tickets of the
-// days before it, and gives its promised date to its deliveries: the days
-// of its shipments are marked at the end, by markLinked.
-func (w *writer) touchOrder(o *kpi.Order) {
-	placed := kpi.DateOf(o.Placed)
-	w.mark(o.Shop, placed.AddDays(-conversionDays), placed)
-	w.shipmentsOf[shopKey{o.Shop, o.ID}] = struct{}{}
-}
-
-// A shipment counts on its ship and delivery days, and on its order's
-// placed day (marked by markLinked).
-func (w *writer) touchShipment(s *kpi.Shipment) {
-	w.markTime(s.Shop, s.Shipped)
-	w.markTime(s.Shop, s.Delivered)
-	w.markPlaced(s.Shop, s.OrderID)
-}
-
-// markPlaced marks the placed day of order shop/id: now if the order was
-// written in this batch, which marked it, or else by markLinked.
-func (w *writer) markPlaced(shop, id string) {
-	k := shopKey{shop, id}
-	if _, ok := w.shipmentsOf[k]; !ok {
-		w.placedOf[k] = struct{}{}
-	}
-}
-
-// A review counts on its posted day, and a 1-2 star one on its order's
-// placed day.
-func (w *writer) touchReview(r *kpi.Review) {
-	w.markTime(r.Shop, r.Posted)
-	if r.OrderID != "" {
-		w.markPlaced(r.Shop, r.OrderID)
-	}
-}
-
-func (w *writer) touchReturn(r *kpi.Return)               { w.markTime(r.Shop, r.Returned) }
-func (w *writer) touchInventory(s *kpi.InventorySnapshot) { w.markTime(s.Shop, s.Taken) }
-func (w *writer) touchInbound(s *kpi.InboundShipment)     { w.markTime(s.Shop, s.Created) }
-func (w *writer) touchAd(a *kpi.AdDay)                    { w.mark(a.Shop, a.Day, a.Day) }
-func (w *writer) touchCustoms(c *kpi.CustomsEntry)        { w.markTime(c.Shop, c.Declared) }
-func (w *writer) touchTicket(t *kpi.Ticket)               { w.markTime(t.Shop, t.Opened) }
-
-// A shift counts on every day it overlaps.
-func (w *writer) touchShift(s *kpi.AgentShift) {
-	w.mark(s.Shop, kpi.DateOf(s.Start), kpi.DateOf(s.End))
 }
 
 // lookupChunk is how many ids one statement looks up.
 const lookupChunk = 500
 
 // markLinked marks the days that the touched records reach through other
-// tables: the placed days of the orders in placedOf, and the ship and
-// delivery days of the shipments of the orders in shipmentsOf. It runs once
+// tables: the placed days of the orders in stale.PlacedOf, and the ship and
+// delivery days of the shipments of the orders in stale.ShipmentsOf. It runs once
 // all records are written, in a few queries of many ids each rather than one
 // per record, and so sees the orders and shipments of this batch too.
 func (w *writer) markLinked(ctx context.Context) error {
-	err := w.lookup(ctx, w.placedOf, distinct(placedDaysOf))
+	err := w.lookup(ctx, w.stale.PlacedOf, distinct(placedDaysOf))
 	if err != nil {
 		return fmt.Errorf("sqlite: write: read placed days: %w", err)
 	}
-	linked := w.shipmentsOf
+	linked := w.stale.ShipmentsOf
 	if len(w.unlinked) > 0 {
-		linked = make(map[shopKey]struct{})
-		for k := range w.shipmentsOf {
-			if !w.unlinked[k.shop] {
+		linked = make(map[sqlstore.ShopKey]struct{})
+		for k := range w.stale.ShipmentsOf {
+			if !w.unlinked[k.Shop] {
 				linked[k] = struct{}{}
 			}
 		}
@@ -376,12 +287,12 @@ const anyShipmentOfOrders = "SELECT 1 FROM shipments INDEXED BY shipments_order 
 func (w *writer) skipUnlinked(ctx context.Context) error {
 	type span struct{ lo, hi string }
 	spans := make(map[string]span)
-	for k := range w.shipmentsOf {
-		sp, ok := spans[k.shop]
+	for k := range w.stale.ShipmentsOf {
+		sp, ok := spans[k.Shop]
 		if !ok {
-			sp = span{k.id, k.id}
+			sp = span{k.ID, k.ID}
 		}
-		spans[k.shop] = span{min(sp.lo, k.id), max(sp.hi, k.id)}
+		spans[k.Shop] = span{min(sp.lo, k.ID), max(sp.hi, k.ID)}
 	}
 	if len(spans) == 0 {
 		return nil
@@ -413,10 +324,10 @@ func distinct(query string) string {
 
 // lookup runs prefix + "(?, ?, ...)" for the ids of each shop in keys, in
 // chunks, and marks the one or two days each row returns after the shop.
-func (w *writer) lookup(ctx context.Context, keys map[shopKey]struct{}, prefix string) error {
+func (w *writer) lookup(ctx context.Context, keys map[sqlstore.ShopKey]struct{}, prefix string) error {
 	byShop := make(map[string][]any)
 	for k := range keys {
-		byShop[k.shop] = append(byShop[k.shop], k.id)
+		byShop[k.Shop] = append(byShop[k.Shop], k.ID)
 	}
 	for shop, ids := range byShop {
 		for chunk := range slices.Chunk(ids, lookupChunk) {
@@ -439,7 +350,7 @@ func (w *writer) lookup(ctx context.Context, keys map[shopKey]struct{}, prefix s
 				}
 				for _, d := range days {
 					if d, ok := d.(int64); ok {
-						w.mark(shop, kpi.Date(d), kpi.Date(d))
+						w.stale.Mark(shop, kpi.Date(d), kpi.Date(d))
 					}
 				}
 			}
@@ -454,7 +365,7 @@ func (w *writer) lookup(ctx context.Context, keys map[shopKey]struct{}, prefix s
 
 // invalidate deletes the rollups of the days marked dirty.
 func (w *writer) invalidate(ctx context.Context) error {
-	if len(w.dirty) == 0 {
+	if len(w.stale.Days) == 0 {
 		return nil
 	}
 	st, err := w.stmt(ctx, "DELETE FROM rollups WHERE shop = ? AND day = ?")
@@ -462,8 +373,8 @@ func (w *writer) invalidate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: write: invalidate rollups: %w", err)
 	}
 	rowCtx := context.WithoutCancel(ctx) // see writeTx
-	for k := range w.dirty {
-		if _, err := st.ExecContext(rowCtx, k.shop, int64(k.day)); err != nil {
+	for k := range w.stale.Days {
+		if _, err := st.ExecContext(rowCtx, k.Shop, int64(k.Day)); err != nil {
 			return fmt.Errorf("sqlite: write: invalidate rollups: %w", err)
 		}
 	}

@@ -21,8 +21,10 @@ type opener = func(t *testing.T, now func() time.Time) kpi.Store
 
 // Run runs the suite against the stores open makes. It uses nothing but
 // the kpi.Store, kpi.BindCodes, kpi.ChatChannels, kpi.ChannelLister,
-// kpi.Outbox, kpi.AlertStore and kpi.AlertSource interfaces, and closes
-// every store it opens.
+// kpi.Outbox, kpi.AlertStore, kpi.AlertSource and kpi.SyncState
+// interfaces, and the methods the bot and the commands need besides
+// (UserLang, FirstSeen, Ping, AlertCounts: see prefs.go), and closes every
+// store it opens.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) {
 	tests := []struct {
 		name string
@@ -47,6 +49,13 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"LargeBatches", testLargeBatches},
 		{"NegativeReviews", testNegativeReviews},
 		{"LastWrite", testLastWrite},
+		{"UserLang", testUserLang},
+		{"FirstSeen", testFirstSeen},
+		{"ChatChannels", testChatChannels},
+		{"AlertCounts", testAlertCounts},
+		{"Ping", testPing},
+		{"ReviewTextMasked", testReviewTextMasked},
+		{"OrderedByBytes", testOrderedByBytes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open) })
