@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
+)
+
+// An Option configures a Store at Open.
+type Option func(*options)
+
+type options struct {
+	hours       kpi.BusinessHours
+	fingerprint string
+}
+
+// defaultHours is the fingerprint of kpi.DefaultHours; migration 0006 names
+// it as the hours of the rollups stored before it.
+const defaultHours = "kpi.DefaultHours"
+
+// WithHours makes the store build its daily rollups with hours (holidays,
+// pause days) rather than kpi.DefaultHours. fingerprint names hours, e.g.
+// calendar.Calendar.Fingerprint: equal fingerprints must mean equal hours.
+// The store keeps the fingerprint its rollups were built with, and an Open
+// with another one deletes them all; each is rebuilt when it is next read.
+// Replicas sharing a database should agree on the hours, or each Open
+// throws away the rollups of the others.
+func WithHours(hours kpi.BusinessHours, fingerprint string) Option {
+	return func(o *options) { o.hours, o.fingerprint = hours, fingerprint }
+}
+
+func openOptions(opts []Option) (options, error) {
+	o := options{hours: kpi.DefaultHours, fingerprint: defaultHours}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.fingerprint == "" {
+		return o, errors.New("postgres: open: WithHours needs a fingerprint")
+	}
+	return o, nil
+}
+
+// useHours makes s build its rollups with hours, named fingerprint: if the
+// stored rollups were built with other hours, it deletes them, and records
+// fingerprint as the hours of the rollups from now on.
+func (s *Store) useHours(ctx context.Context, hours kpi.BusinessHours, fingerprint string) error {
+	s.hours = hours
+	const read = "SELECT value FROM meta WHERE key = 'rollup_hours'"
+	var stored string
+	err := s.pool.QueryRow(ctx, read).Scan(&stored)
+	if err == nil && stored == fingerprint {
+		return nil // the usual case, without locking anything
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: read rollup hours: %w", err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// Again with the row locked: another replica may have done it.
+		err := tx.QueryRow(ctx, read+" FOR UPDATE").Scan(&stored)
+		if err == nil && stored == fingerprint {
+			return nil
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM rollups"); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('rollup_hours', $1)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, fingerprint)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: change rollup hours: %w", err)
+	}
+	return nil
+}
+
+// usable reports whether a rollup of day built at asOf (Unix seconds) may be
+// used at now (see sqlstore.Usable).
+func (s *Store) usable(day kpi.Date, asOf int64, now time.Time) bool {
+	return sqlstore.Usable(s.hours, day, asOf, now)
+}

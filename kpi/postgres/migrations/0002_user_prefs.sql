@@ -1,0 +1,5 @@
+-- Each chat user's chosen language.
+CREATE TABLE user_prefs (
+    user_id text PRIMARY KEY,
+    lang    text NOT NULL
+);

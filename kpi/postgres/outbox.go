@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpibot/kpibot/kpi"
+)
+
+// Enqueue adds an item to the outbox unless its key was ever enqueued.
+// Times are kept to the second.
+func (s *Store) Enqueue(ctx context.Context, it kpi.OutboxItem) (bool, error) {
+	if it.Key == "" {
+		return false, errors.New("postgres: enqueue: an outbox item needs a key")
+	}
+	payload := it.Payload
+	if payload == nil {
+		payload = []byte{} // the column is NOT NULL, as SQLite's, which takes an empty blob
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO outbox
+		(key, platform, channel, payload, attempts, next_try, last_error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (key) DO NOTHING`,
+		it.Key, it.Platform, it.Channel, payload, it.Attempts, it.NextTry.Unix(), it.LastError, it.Created.Unix())
+	if err != nil {
+		return false, fmt.Errorf("postgres: enqueue %s: %w", it.Key, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Enqueued reports whether key was ever enqueued.
+func (s *Store) Enqueued(ctx context.Context, key string) (bool, error) {
+	var found bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM outbox WHERE key = $1)", key).Scan(&found); err != nil {
+		return false, fmt.Errorf("postgres: look up outbox item %s: %w", key, err)
+	}
+	return found, nil
+}
+
+// Due returns up to limit unsent items due at now, oldest first.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.OutboxItem, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, platform, channel, payload, attempts, next_try, last_error, created_at
+		FROM outbox WHERE sent_at IS NULL AND next_try <= $1 ORDER BY created_at, seq LIMIT $2`, now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read due outbox items: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.OutboxItem, error) {
+		var it kpi.OutboxItem
+		var next, created int64
+		err := r.Scan(&it.Key, &it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created)
+		it.NextTry = time.Unix(next, 0).UTC()
+		it.Created = time.Unix(created, 0).UTC()
+		return it, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read due outbox items: %w", err)
+	}
+	return items, nil
+}
+
+// MarkSent records that an item was delivered; the first delivery time
+// stays if it is marked twice.
+func (s *Store) MarkSent(ctx context.Context, key string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, "UPDATE outbox SET sent_at = COALESCE(sent_at, $1) WHERE key = $2", at.Unix(), key)
+	return updated(tag, err, "mark outbox item "+key+" sent", "no such item")
+}
+
+// MarkFailed records a failed delivery of an unsent item.
+func (s *Store) MarkFailed(ctx context.Context, key string, next time.Time, reason string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, next_try = $1, last_error = $2
+		WHERE key = $3 AND sent_at IS NULL`, next.Unix(), reason, key)
+	return updated(tag, err, "mark outbox item "+key+" failed", "no such unsent item")
+}
+
+// Pending returns the number of unsent items.
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE sent_at IS NULL").Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count pending outbox items: %w", err)
+	}
+	return n, nil
+}
