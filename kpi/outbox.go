@@ -32,6 +32,13 @@ type Outbox interface {
 	// Due returns up to limit unsent items whose NextTry is not after now,
 	// oldest (by Created) first.
 	Due(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// Claim is Due for a sender that is about to deliver the items: in
+	// the same step it moves their NextTry to now+lease, so that no other
+	// sender (another replica, a kpibot digest run by hand) takes them
+	// before the lease runs out; the sender then marks each sent or
+	// failed. Claims made at the same time never return the same item.
+	// The items come back with NextTry at the lease's end.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
 	// MarkSent records that the item was delivered at at; it is never due
 	// again.
 	MarkSent(ctx context.Context, key string, at time.Time) error

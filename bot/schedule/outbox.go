@@ -15,6 +15,12 @@ import (
 // batch is how many due items Flush reads at a time.
 const batch = 100
 
+// claimLease is how long a flush holds the items it claimed: no other
+// sender takes them meanwhile (another replica, a kpibot digest run by
+// hand). It is longer than a batch takes to send, paced and retried; an
+// item whose sender died is taken again when it runs out.
+const claimLease = 10 * time.Minute
+
 // Key is the outbox key of report r sent on day to channel ch: what makes
 // it go out once.
 func Key(r Report, day kpi.Date, ch kpi.ChatChannel) string {
@@ -124,7 +130,7 @@ func (s *Scheduler) flushWhile(ctx context.Context, leads func(context.Context, 
 		if leads != nil && !leads(ctx, "") {
 			return nil
 		}
-		items, err := s.c.Outbox.Due(ctx, now, batch)
+		items, err := s.c.Outbox.Claim(ctx, now, claimLease, batch)
 		if err != nil {
 			return fmt.Errorf("schedule: flush: %w", err)
 		}

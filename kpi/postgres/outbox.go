@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,6 +59,47 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.Outbox
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read due outbox items: %w", err)
+	}
+	return items, nil
+}
+
+// Claim returns up to limit unsent items due at now, oldest first, and
+// leases them until now+lease in the same statement; rows another claim
+// holds are skipped (FOR UPDATE SKIP LOCKED), so replicas flushing at once
+// never take the same item.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]kpi.OutboxItem, error) {
+	until := time.Unix(now.Add(lease).Unix(), 0).UTC() // kept to the second
+	rows, err := s.pool.Query(ctx, `UPDATE outbox o SET next_try = $1
+		FROM (SELECT key FROM outbox WHERE sent_at IS NULL AND next_try <= $2 ORDER BY created_at, seq LIMIT $3
+			FOR UPDATE SKIP LOCKED) due
+		WHERE o.key = due.key
+		RETURNING o.seq, o.key, o.platform, o.channel, o.payload, o.attempts, o.last_error, o.created_at`,
+		until.Unix(), now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim due outbox items: %w", err)
+	}
+	type claimed struct {
+		seq int64
+		it  kpi.OutboxItem
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
+		var c claimed
+		var created int64
+		err := r.Scan(&c.seq, &c.it.Key, &c.it.Platform, &c.it.Channel, &c.it.Payload, &c.it.Attempts, &c.it.LastError, &created)
+		c.it.Created = time.Unix(created, 0).UTC()
+		c.it.NextTry = until
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim due outbox items: %w", err)
+	}
+	// RETURNING keeps no order: oldest first, as Due.
+	slices.SortFunc(got, func(a, b claimed) int {
+		return cmp.Or(a.it.Created.Compare(b.it.Created), cmp.Compare(a.seq, b.seq))
+	})
+	items := make([]kpi.OutboxItem, len(got))
+	for i, c := range got {
+		items[i] = c.it
 	}
 	return items, nil
 }

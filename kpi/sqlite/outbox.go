@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
@@ -65,6 +67,48 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.Outbox
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
+	}
+	return items, nil
+}
+
+// Claim returns up to limit unsent items due at now, oldest first, and
+// leases them until now+lease in the same statement (SQLite runs one
+// writer at a time).
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]kpi.OutboxItem, error) {
+	until := time.Unix(now.Add(lease).Unix(), 0).UTC() // kept to the second
+	rows, err := s.db.QueryContext(ctx, `UPDATE outbox SET next_try = ?
+		WHERE key IN (SELECT key FROM outbox WHERE sent_at IS NULL AND next_try <= ? ORDER BY created_at, rowid LIMIT ?)
+		RETURNING rowid, key, platform, channel, payload, attempts, last_error, created_at`,
+		until.Unix(), now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim due outbox items: %w", err)
+	}
+	defer rows.Close()
+	type claimed struct {
+		rowid int64
+		it    kpi.OutboxItem
+	}
+	var got []claimed
+	for rows.Next() {
+		var c claimed
+		var created int64
+		if err := rows.Scan(&c.rowid, &c.it.Key, &c.it.Platform, &c.it.Channel, &c.it.Payload, &c.it.Attempts, &c.it.LastError, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: claim due outbox items: %w", err)
+		}
+		c.it.Created = time.Unix(created, 0).UTC()
+		c.it.NextTry = until
+		got = append(got, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim due outbox items: %w", err)
+	}
+	// RETURNING keeps no order: oldest first, as Due.
+	slices.SortFunc(got, func(a, b claimed) int {
+		return cmp.Or(a.it.Created.Compare(b.it.Created), cmp.Compare(a.rowid, b.rowid))
+	})
+	items := make([]kpi.OutboxItem, len(got))
+	for i, c := range got {
+		items[i] = c.it
 	}
 	return items, nil
 }

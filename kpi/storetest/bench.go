@@ -12,8 +12,8 @@ import (
 )
 
 // The busy shop of the 1M benchmarks: a million orders over the 365 days
-// before BusyEnd, read at 15:00 JST on the last of them. kpi/sqlite's
-// bench_test.go seeds the same records with its own copy of SeedBusyShop.
+// before BusyEnd, read at 15:00 JST on the last of them. kpi/sqlite's and
+// kpi/postgres's bench_test.go seed it with SeedBusyShop and run Bench1M.
 const (
 	BusyShop   = "busy"
 	BusyOrders = 1_000_000

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"ChatChannelList", testChatChannelList},
 		{"DigestAt", testDigestAt},
 		{"Outbox", testOutbox},
+		{"OutboxClaims", testOutboxClaims},
 		{"Alerts", testAlerts},
 		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
 		{"RuleOverrides", testRuleOverrides},
@@ -1223,4 +1224,88 @@ func testLastWrite(t *testing.T, open opener) {
 	last(shop, first.Add(15*time.Minute))
 	write(t, s, &kpi.Batch{}) // nothing to write: no shop's time
 	last("yahoo", first.Add(30*time.Minute))
+}
+
+// testOutboxClaims: a claim leases the due items, oldest first, so that
+// they are not due again until the lease ends; claims made at the same time
+// (replicas flushing together) share out the items, none twice; a claimed
+// item is marked sent or failed as any other.
+func testOutboxClaims(t *testing.T, open opener) {
+	ctx := context.Background()
+	now := jst(2026, 11, 28, 9, 0)
+	o, ok := openAt(t, open, newClock(now)).(kpi.Outbox)
+	if !ok {
+		t.Fatal("the store does not keep an outbox (kpi.Outbox)")
+	}
+	const n = 60
+	for i := range n {
+		it := kpi.OutboxItem{Key: fmt.Sprintf("alert:%03d", i), Platform: "line", Channel: "C1", Payload: []byte("{}"),
+			Created: now.Add(time.Duration(i) * time.Second), NextTry: now}
+		if _, err := o.Enqueue(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := o.Claim(ctx, now, 5*time.Minute, 10)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	if len(first) != 10 || first[0].Key != "alert:000" || first[9].Key != "alert:009" || !first[0].NextTry.Equal(now.Add(5*time.Minute)) {
+		t.Fatalf("Claim = %d items, first %+v; want alert:000 … alert:009 leased to 09:05", len(first), first[0])
+	}
+	// Eight claimers at once take the other 50, each once.
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				items, err := o.Claim(ctx, now, 5*time.Minute, 3)
+				if err != nil {
+					t.Errorf("Claim: %v", err)
+					return
+				}
+				if len(items) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range items {
+					taken[it.Key]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n-10 {
+		t.Errorf("concurrent claims took %d items, want %d", len(taken), n-10)
+	}
+	for key, k := range taken {
+		if k != 1 {
+			t.Errorf("%s was claimed %d times", key, k)
+		}
+	}
+	if items, err := o.Due(ctx, now.Add(5*time.Minute-time.Second), 100); err != nil || len(items) != 0 {
+		t.Errorf("Due before the leases end = %d items, %v; want none", len(items), err)
+	}
+	if err := o.MarkSent(ctx, first[0].Key, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.MarkFailed(ctx, first[1].Key, now.Add(time.Minute), "429"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := o.Claim(ctx, now.Add(time.Minute), 5*time.Minute, 100)
+	if err != nil || len(again) != 1 || again[0].Key != first[1].Key || again[0].Attempts != 1 || again[0].LastError != "429" {
+		t.Errorf("Claim after a failure = %+v, %v; want the failed item alone", again, err)
+	}
+	// When the leases run out (a sender died), the items are taken again:
+	// all but the one sent.
+	late, err := o.Claim(ctx, now.Add(6*time.Minute), 5*time.Minute, 100)
+	if err != nil || len(late) != n-1 {
+		t.Errorf("Claim after the leases = %d items, %v; want %d", len(late), err, n-1)
+	}
+	if p, err := o.Pending(ctx); p != n-1 || err != nil {
+		t.Errorf("Pending = %d, %v; want %d", p, err, n-1)
+	}
 }
