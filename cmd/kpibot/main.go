@@ -23,6 +23,7 @@ import (
 	"github.com/kpibot/kpibot/connectors/demo"
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/kpi/calendar"
+	"github.com/kpibot/kpibot/kpi/postgres"
 	"github.com/kpibot/kpibot/kpi/sqlite"
 	"github.com/kpibot/kpibot/locales"
 )
@@ -196,10 +197,19 @@ func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, s
 	return store, b, alerts, nil
 }
 
-// openStore opens the SQLite store on the Japanese calendar.
+// openStore opens the store on the Japanese calendar: PostgreSQL when
+// dbPath is a postgres:// URL, else the SQLite file at dbPath.
 func openStore(ctx context.Context, e env, dbPath string) (kpiStore, error) {
 	cal := calendar.Default()
+	if isPostgres(dbPath) {
+		return postgres.Open(ctx, dbPath, e.now, postgres.WithHours(cal.Hours(), cal.Fingerprint()))
+	}
 	return sqlite.Open(ctx, dbPath, e.now, sqlite.WithHours(cal.Hours(), cal.Fingerprint()))
+}
+
+// isPostgres tells whether a --db or KPIBOT_DB value names PostgreSQL.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // fail reports err in the user's language and returns exit code 1.

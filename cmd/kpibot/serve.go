@@ -14,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
+
 	"github.com/kpibot/kpibot/bot/line"
 	"github.com/kpibot/kpibot/bot/schedule"
 	"github.com/kpibot/kpibot/bot/slack"
 	"github.com/kpibot/kpibot/internal/metrics"
+	"github.com/kpibot/kpibot/kpi/postgres"
 	"github.com/kpibot/kpibot/locales"
 )
 
@@ -254,7 +257,20 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
+	// Replicas on one PostgreSQL: the one holding the scheduler's lock runs
+	// the digests, alerts, syncs and sends; the others answer chat. Closed
+	// after the scheduler stops (defers run last first).
+	var elector gocron.Elector // nil: this process is the only one
+	if isPostgres(*dbPath) {
+		el, err := postgres.NewElector(*dbPath, postgres.ElectorConfig{Log: log.With("component", "elector")})
+		if err != nil {
+			return fail(e.stderr, p, log, err)
+		}
+		defer el.Close()
+		elector = el
+	}
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: b, Senders: c.senders, Clock: e.clock, Log: log,
+		Elector: elector,
 		Evaluate: func(ctx context.Context) error {
 			return errors.Join(alerts.Tick(ctx), warnExpiringKeys(ctx, e.now(), settings, store, text))
 		}, EvaluateEvery: cmp.Or(settings.evaluateEvery, alertsEvery), Syncs: syncs,
@@ -298,7 +314,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	}
 
 	// Only whether things are configured is logged, never their values.
-	log.Info("kpibot serve: listening", "addr", listener.Addr().String(), "db", *dbPath,
+	log.Info("kpibot serve: listening", "addr", listener.Addr().String(), "db", postgres.Redact(*dbPath),
 		"slack_http", sh != nil, "slack_socket_mode", socketDone != nil, "slack_api_url", redactedURL(sl.apiURL),
 		"line", lh != nil, "line_api_url", redactedURL(ln.apiURL))
 	if sh == nil && lh == nil {
