@@ -151,7 +151,7 @@ func run(ctx context.Context, e env) int {
 		return fail(e.stderr, p, log, err)
 	}
 	if len(shops) == 0 {
-		fmt.Fprintln(e.stderr, p.T("console.seeding", map[string]any{"Path": *dbPath}))
+		fmt.Fprintln(e.stderr, p.T("console.seeding", map[string]any{"Path": postgres.Redact(*dbPath)}))
 		stats, err := demo.Seed(ctx, store, e.now())
 		if err != nil {
 			return fail(e.stderr, p, log, err)
