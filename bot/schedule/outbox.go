@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -110,9 +111,10 @@ func backoff(attempts int) time.Duration {
 }
 
 // Flush sends what is due in the outbox now: the due items of each
-// platform go to its Sender together; the keys it returns are marked sent,
-// the others failed, due again after a backoff (1m, 2m, 4m … 1h). The items
-// of a platform without a Sender are marked failed too, and stay pending.
+// platform go to its Sender together; the keys it returns are marked sent
+// (those an EachSender reports, as it reports them), the others failed,
+// due again after a backoff (1m, 2m, 4m … 1h). The items of a platform
+// without a Sender are marked failed too, and stay pending.
 // One Flush runs at a time. The outbox is written with a context that is
 // not cancelled, so that a message sent is recorded as sent. Called
 // directly (kpibot digest, kpibot alerts), it does not ask Config.Elector.
@@ -172,26 +174,48 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 	slices.Sort(platforms)
 	for _, p := range platforms {
 		msgs := byPlatform[p]
-		var sent []string
+		// delivered marks a message of msgs sent, once; marked holds the
+		// keys of msgs, true once marked sent or failed.
+		var mu sync.Mutex
+		marked := map[string]bool{}
+		for _, m := range msgs {
+			marked[m.Key] = false
+		}
+		delivered := func(key string, at time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			if done, ours := marked[key]; !ours || done {
+				return
+			}
+			marked[key] = true
+			if err := s.c.Outbox.MarkSent(book, key, at); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		var err error
-		if sender, ok := s.c.Senders[p]; ok {
-			sent, err = sender.Send(ctx, msgs)
-		} else {
+		sender, ok := s.c.Senders[p]
+		each, eachOK := sender.(EachSender)
+		switch {
+		case !ok:
 			err = fmt.Errorf("no sender for platform %q", p)
+		case eachOK:
+			// Each message is marked as soon as it is out.
+			err = each.SendEach(ctx, msgs, func(key string) { delivered(key, s.clock.Now()) })
+		default:
+			var sent []string
+			sent, err = sender.Send(ctx, msgs)
+			at := s.clock.Now()
+			for _, k := range sent {
+				delivered(k, at)
+			}
 		}
-		delivered := map[string]bool{}
-		for _, k := range sent {
-			delivered[k] = true
-		}
-		at := s.clock.Now()
+		mu.Lock() // the messages not delivered are failed, and stay so
 		left := 0
 		for _, m := range msgs {
-			if delivered[m.Key] {
-				if err := s.c.Outbox.MarkSent(book, m.Key, at); err != nil {
-					errs = append(errs, err)
-				}
+			if marked[m.Key] {
 				continue
 			}
+			marked[m.Key] = true
 			left++
 			reason := "not delivered"
 			if err != nil {
@@ -199,6 +223,7 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 			}
 			fail(byKey[m.Key], reason)
 		}
+		mu.Unlock()
 		switch {
 		case err != nil:
 			s.log.Warn("schedule: send", "platform", p, "sent", len(msgs)-left, "left", left, "err", err)

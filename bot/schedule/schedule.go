@@ -50,6 +50,19 @@ type Sender interface {
 	Send(ctx context.Context, msgs []Message) (sent []string, err error)
 }
 
+// EachSender is a Sender that tells of each message as it is delivered:
+// Flush then marks it sent at once, rather than when the batch is over, so
+// that a replica that dies in the middle of a batch leaves only the message
+// in flight to be sent again, not every message it had sent. It is for a
+// platform that takes no idempotency key (Slack); with one (LINE's retry
+// key), sending again is harmless. Flush calls SendEach instead of Send;
+// delivered may be called from any goroutine until SendEach returns, and
+// the messages not reported are tried again later.
+type EachSender interface {
+	Sender
+	SendEach(ctx context.Context, msgs []Message, delivered func(key string)) error
+}
+
 // Message is a rendered report for one channel. Key is unique per report,
 // day and channel: a platform that takes an idempotency key (LINE's retry
 // key) can derive it from Key.

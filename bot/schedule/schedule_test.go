@@ -614,6 +614,78 @@ func TestSenderDeliversSome(t *testing.T) {
 	}
 }
 
+// eachSender is an EachSender: it delivers the messages one by one until
+// stop says to stop before one, then waits for the flush's context and
+// fails, as a replica that dies in the middle of a batch.
+type eachSender struct {
+	stop    func(m Message) bool
+	stopped chan struct{} // closed when it stops
+
+	mu        sync.Mutex
+	delivered []string
+}
+
+func (s *eachSender) Send(context.Context, []Message) ([]string, error) {
+	return nil, errors.New("Send called: Flush is to call SendEach")
+}
+
+func (s *eachSender) SendEach(ctx context.Context, msgs []Message, delivered func(key string)) error {
+	for _, m := range msgs {
+		if s.stop(m) {
+			close(s.stopped)
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		s.mu.Lock()
+		s.delivered = append(s.delivered, m.Key)
+		s.mu.Unlock()
+		delivered(m.Key)
+		delivered(m.Key)   // told twice: marked once
+		delivered("other") // not of the batch: ignored
+	}
+	return nil
+}
+
+// The messages an EachSender delivers are marked sent as it goes, not when
+// the batch is over: a sender that dies in the middle of one leaves only
+// the rest to be sent again.
+func TestEachSenderMarksAsItGoes(t *testing.T) {
+	chans := []kpi.ChatChannel{
+		{Platform: "slack", ID: "C-1", Role: kpi.RoleJPSupport, Lang: "ja"},
+		{Platform: "slack", ID: "C-2", Role: kpi.RoleJPSupport, Lang: "ja"},
+		{Platform: "slack", ID: "C-3", Role: kpi.RoleJPSupport, Lang: "ja"},
+	}
+	each := &eachSender{stop: func(m Message) bool { return m.Channel.ID == "C-3" }, stopped: make(chan struct{})}
+	h := newHarness(t, dbPath(t), jst(2026, 11, 26, 9, 0), chans, func(c *Config) { c.Senders = map[string]Sender{"slack": each} })
+	day := kpi.DateOf(h.clock.Now())
+	if n, err := h.s.Enqueue(context.Background(), Digest, day); n != 3 || err != nil {
+		t.Fatalf("enqueued %d, %v", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	flushed := make(chan error, 1)
+	go func() { flushed <- h.s.Flush(ctx) }()
+	select {
+	case <-each.stopped:
+	case <-time.After(wait):
+		t.Fatal("the sender did not get to the third message")
+	}
+	// In the middle of the batch, the two messages out are marked sent.
+	if n := h.pending(); n != 1 {
+		t.Errorf("%d pending in the middle of the batch, want 1: the two delivered are marked at once", n)
+	}
+	cancel()
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if n := h.pending(); n != 1 {
+		t.Errorf("%d pending after the flush, want the third", n)
+	}
+	due, err := h.store.Due(context.Background(), h.clock.Now().Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Key != Key(Digest, day, chans[2]) || due[0].Attempts != 1 {
+		t.Errorf("left: %+v, %v; want the third, failed once", due, err)
+	}
+}
+
 // A report that cannot be made for a channel is made again on the outbox's
 // tick after a backoff, for that channel alone.
 func TestRenderRetried(t *testing.T) {
