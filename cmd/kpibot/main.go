@@ -54,6 +54,10 @@ type env struct {
 	// sleep is how the connectors wait between retries and report polls;
 	// nil: a timer.
 	sleep func(ctx context.Context, d time.Duration) error
+	// elector is how serve elects its scheduler's leader on PostgreSQL:
+	// tests name a lock of their own and shorten the interval. Zero:
+	// postgres's defaults (its Log is serve's in any case).
+	elector postgres.ElectorConfig
 }
 
 // run executes one kpibot command and returns the exit code.

@@ -16,7 +16,8 @@ import (
 )
 
 // slackSender delivers scheduled reports to Slack channels, one message
-// each, paced by the poster: a report with a chart (the daily digest's) is
+// each, paced by the poster, each marked sent as soon as it is out (a
+// schedule.EachSender): a report with a chart (the daily digest's) is
 // uploaded with it in the same message when charts is set.
 type slackSender struct {
 	poster *slack.Poster
@@ -25,16 +26,27 @@ type slackSender struct {
 	log    *slog.Logger      // for the charts that cannot be drawn or uploaded; nil: not logged
 }
 
+var _ schedule.EachSender = slackSender{}
+
 func (s slackSender) Send(ctx context.Context, msgs []schedule.Message) ([]string, error) {
 	var sent []string
+	err := s.SendEach(ctx, msgs, func(key string) { sent = append(sent, key) })
+	return sent, err
+}
+
+// SendEach tells of each message as soon as Slack took it: Slack takes no
+// idempotency key, so the outbox marks it sent at once, and a replica that
+// dies in the middle of a batch leaves at most the message in flight to be
+// posted again.
+func (s slackSender) SendEach(ctx context.Context, msgs []schedule.Message, delivered func(key string)) error {
 	for _, m := range msgs {
 		more := func(n int) string { return s.text.Printer(m.Reply.Lang).T("reply.more_lines", map[string]any{"N": n}) }
 		if err := s.poster.PostReply(ctx, m.Channel.ID, "", m.Reply, more, s.charts, s.log); err != nil {
-			return sent, fmt.Errorf("slack: post %s: %w", m.Key, err)
+			return fmt.Errorf("slack: post %s: %w", m.Key, err)
 		}
-		sent = append(sent, m.Key)
+		delivered(m.Key)
 	}
-	return sent, nil
+	return nil
 }
 
 // lineSender delivers scheduled reports to LINE chats through the pusher,

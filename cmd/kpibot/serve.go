@@ -262,7 +262,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	// after the scheduler stops (defers run last first).
 	var elector gocron.Elector // nil: this process is the only one
 	if isPostgres(*dbPath) {
-		el, err := postgres.NewElector(*dbPath, postgres.ElectorConfig{Log: log.With("component", "elector")})
+		conf := e.elector
+		conf.Log = log.With("component", "elector")
+		el, err := postgres.NewElector(*dbPath, conf)
 		if err != nil {
 			return fail(e.stderr, p, log, err)
 		}
