@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // Store keeps a seller's records in a PostgreSQL database (the schema the
@@ -54,9 +55,9 @@ func Open(ctx context.Context, dsn string, now func() time.Time, opts ...Option)
 	fail := func(err error) (*Store, error) {
 		return nil, kpi.Errorf(kpi.Unavailable, "error.store_open", map[string]any{"Path": Redact(dsn)}, err)
 	}
-	o, err := openOptions(opts)
+	o, err := sqlstore.OpenOptions(opts)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("postgres: open: %w", err))
 	}
 	if strings.TrimSpace(dsn) == "" {
 		return fail(errors.New("postgres: open: a postgres:// URL is required"))
@@ -75,7 +76,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time, opts ...Option)
 		return fail(err)
 	}
 	s := &Store{pool: pool, now: now}
-	if err := s.useHours(ctx, o.hours, o.fingerprint); err != nil {
+	if err := s.useHours(ctx, o.Hours, o.Fingerprint); err != nil {
 		pool.Close()
 		return fail(err)
 	}

@@ -12,16 +12,7 @@ import (
 )
 
 // An Option configures a Store at Open.
-type Option func(*options)
-
-type options struct {
-	hours       kpi.BusinessHours
-	fingerprint string
-}
-
-// defaultHours is the fingerprint of kpi.DefaultHours; migration 0006 names
-// it as the hours of the rollups stored before it.
-const defaultHours = "kpi.DefaultHours"
+type Option = sqlstore.Option
 
 // WithHours makes the store build its daily rollups with hours (holidays,
 // pause days) rather than kpi.DefaultHours. fingerprint names hours, e.g.
@@ -31,18 +22,7 @@ const defaultHours = "kpi.DefaultHours"
 // Processes sharing a file should agree on the hours, or each Open throws
 // away the rollups of the other.
 func WithHours(hours kpi.BusinessHours, fingerprint string) Option {
-	return func(o *options) { o.hours, o.fingerprint = hours, fingerprint }
-}
-
-func openOptions(opts []Option) (options, error) {
-	o := options{hours: kpi.DefaultHours, fingerprint: defaultHours}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.fingerprint == "" {
-		return o, errors.New("sqlite: open: WithHours needs a fingerprint")
-	}
-	return o, nil
+	return sqlstore.WithHours(hours, fingerprint)
 }
 
 // useHours makes s build its rollups with hours, named fingerprint: if the

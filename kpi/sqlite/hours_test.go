@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // pauseHours are kpi.DefaultHours with the days [from, to) paused.
@@ -97,8 +98,8 @@ func TestReopenWithOtherHours(t *testing.T) {
 		{"reopened with the same hours", []Option{withPause}, 1, "A", 1, 13 * 60},
 		{"reopened without the pause", []Option{noPause}, 0, "B", 0, 85 * 60},
 		{"reopened with the pause again", []Option{withPause}, 0, "A", 1, 13 * 60},
-		{"reopened with the default hours", nil, 0, defaultHours, 0, 85 * 60},
-		{"reopened with the default hours again", nil, 1, defaultHours, 0, 85 * 60},
+		{"reopened with the default hours", nil, 0, sqlstore.DefaultHours, 0, 85 * 60},
+		{"reopened with the default hours again", nil, 1, sqlstore.DefaultHours, 0, 85 * 60},
 	}
 	for _, st := range steps {
 		s := hoursStore(t, path, now, st.opts...)

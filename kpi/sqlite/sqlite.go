@@ -18,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // Store keeps a seller's records in one SQLite file. It is safe for
@@ -47,9 +48,9 @@ func Open(ctx context.Context, path string, now func() time.Time, opts ...Option
 	fail := func(err error) (*Store, error) {
 		return nil, kpi.Errorf(kpi.Unavailable, "error.store_open", map[string]any{"Path": path}, err)
 	}
-	o, err := openOptions(opts)
+	o, err := sqlstore.OpenOptions(opts)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("sqlite: open: %w", err))
 	}
 	// "" and ":memory:" would give every pooled connection a database of its own.
 	if path == "" || path == ":memory:" {
@@ -65,7 +66,7 @@ func Open(ctx context.Context, path string, now func() time.Time, opts ...Option
 		return fail(err)
 	}
 	s := &Store{db: db, now: now}
-	if err := s.useHours(ctx, o.hours, o.fingerprint); err != nil {
+	if err := s.useHours(ctx, o.Hours, o.Fingerprint); err != nil {
 		db.Close()
 		return fail(err)
 	}
