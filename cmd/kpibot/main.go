@@ -30,14 +30,23 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, env{
+	e := env{
 		args:   os.Args[1:],
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		getenv: os.Getenv,
 		now:    time.Now,
-	})
+	}
+	clock, err := testClock(os.Getenv(testClockVar))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kpibot:", err)
+		os.Exit(2)
+	}
+	if clock != nil {
+		e.now, e.clock = clock.Now, clock
+	}
+	code := run(ctx, e)
 	stop()
 	os.Exit(code)
 }
