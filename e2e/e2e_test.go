@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,21 +121,26 @@ func (s *syncBuffer) String() string {
 // the slash commands' response_url, recording what they get.
 type fakeSlack struct {
 	*httptest.Server
+	files     *slacktest.Files // the uploads: a reply with a chart
 	mu        sync.Mutex
 	posts     []url.Values
 	responses []string // the bodies posted to response_url
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{}
+	f := &fakeSlack{files: slacktest.NewFiles(t, slackBotToken)}
 	mux := http.NewServeMux()
-	slacktest.NewFiles(t, slackBotToken).Register(mux, "/api/")
+	f.files.Register(mux, "/api/")
 	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		f.mu.Lock()
 		f.posts = append(f.posts, r.PostForm)
 		f.mu.Unlock()
-		fmt.Fprint(w, `{"ok":true,"channel":"`+hqChannel+`","ts":"1700000000.000100"}`)
+		channel := r.PostForm.Get("channel")
+		if channel == "" {
+			channel = hqChannel
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channel, "ts": "1700000000.000100"})
 	})
 	mux.HandleFunc("POST /response", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -145,6 +152,13 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
 	return f
+}
+
+// postsSoFar returns the chat.postMessage forms received so far.
+func (f *fakeSlack) postsSoFar() []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.posts...)
 }
 
 func (f *fakeSlack) responseBodies() []string {
@@ -175,12 +189,37 @@ type world struct {
 	amazonToday, rakutenToday int
 }
 
+// worldOptions changes what newWorldWith sets up; the zero value is
+// newWorld's.
+type worldOptions struct {
+	// now is when the fakes' orders are placed before (and serve's clock
+	// with clock set); zero: time.Now().
+	now time.Time
+	// clock starts serve's clock at now (KPIBOT_TEST_CLOCK).
+	clock bool
+	// channels is the config's channels section, its list items; "": the
+	// Slack hq channel and the LINE jp-support group.
+	channels string
+	// publicURL sets KPIBOT_PUBLIC_URL to serve's own address, so that
+	// LINE messages carry their charts.
+	publicURL bool
+}
+
 // newWorld starts the fakes with orders placed over the last hours, writes
 // the config and starts serve.
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, worldOptions{})
+}
+
+// newWorldWith is newWorld as o says.
+func newWorldWith(t *testing.T, o worldOptions) *world {
+	t.Helper()
 	w := &world{t: t, dir: t.TempDir()}
-	now := time.Now()
+	now := o.now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	today := now.In(jst).Format(time.DateOnly)
 
 	w.amazon = amazontest.New(t)
@@ -223,6 +262,16 @@ func newWorld(t *testing.T) *world {
 	w.slack = newFakeSlack(t)
 
 	w.config = filepath.Join(w.dir, "kpibot.yaml")
+	channels := o.channels
+	if channels == "" {
+		channels = fmt.Sprintf(`  - platform: slack
+    id: %s
+    role: hq
+  - platform: line
+    id: %s
+    role: jp-support
+`, hqChannel, jpGroup)
+	}
 	yaml := fmt.Sprintf(`shops:
   - id: amz
     platform: amazon
@@ -236,13 +285,7 @@ func newWorld(t *testing.T) *world {
     rakuten:
       endpoint: %[2]s
 channels:
-  - platform: slack
-    id: %[3]s
-    role: hq
-  - platform: line
-    id: %[4]s
-    role: jp-support
-`, w.amazon.URL, w.rakuten.URL, hqChannel, jpGroup)
+%[3]s`, w.amazon.URL, w.rakuten.URL, channels)
 	if err := os.WriteFile(w.config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -266,8 +309,33 @@ channels:
 		"RAKUTEN_SERVICE_SECRET=" + rakutentest.ServiceSecret,
 		"RAKUTEN_LICENSE_KEY=" + rakutentest.LicenseKey,
 	}
+	if o.clock {
+		w.env = append(w.env, testClockEnv(now))
+	}
+	if o.publicURL {
+		w.env = append(w.env, "KPIBOT_PUBLIC_URL="+w.base)
+	}
 	w.start()
 	return w
+}
+
+// testClockEnv is the variable that starts serve's clock at t (it runs at
+// real speed from there).
+func testClockEnv(t time.Time) string {
+	return "KPIBOT_TEST_CLOCK=" + t.Format(time.RFC3339)
+}
+
+// setEnv replaces (or adds) the variable of kv, NAME=value, for the next
+// start.
+func (w *world) setEnv(kv string) {
+	name, _, _ := strings.Cut(kv, "=")
+	for i, e := range w.env {
+		if strings.HasPrefix(e, name+"=") {
+			w.env[i] = kv
+			return
+		}
+	}
+	w.env = append(w.env, kv)
 }
 
 // freeAddr returns a loopback address nobody listens on (for a moment).
@@ -516,7 +584,8 @@ func slackText(body string) string {
 	return b.String()
 }
 
-// decodedStrings is every string value in a JSON document, one a line.
+// decodedStrings is every string value in a JSON document, one a line,
+// objects' in the order of their keys.
 func decodedStrings(raw []byte) string {
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
@@ -533,9 +602,9 @@ func decodedStrings(raw []byte) string {
 			for _, e := range v {
 				walk(e)
 			}
-		case map[string]any:
-			for _, e := range v {
-				walk(e)
+		case map[string]any: // in the keys' order, so that equal documents read the same
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				walk(v[k])
 			}
 		}
 	}
