@@ -250,11 +250,22 @@ func BuildFacts(recs *Records, from, to Date, asOf time.Time, hours BusinessHour
 	return out
 }
 
-// coverage counts, for each day, the business minutes up to asOf and those
-// with at least one Japanese-speaking agent online.
+// coverage counts, for each day from the first shift on, the business
+// minutes up to asOf and those with at least one Japanese-speaking agent
+// online.
 func coverage(out map[Date]*Facts, shifts []AgentShift, from, to Date, asOf time.Time, hours BusinessHours) {
+	// Before the first shift the records hold, no schedule was given for
+	// the shop: its coverage is not known, which is not the same as nobody
+	// on duty (no data, rather than 0%).
+	if len(shifts) == 0 {
+		return
+	}
+	first := shifts[0].Start
 	var jp []AgentShift
 	for _, s := range shifts {
+		if s.Start.Before(first) {
+			first = s.Start
+		}
 		if s.Speaks("ja") && s.End.After(s.Start) {
 			jp = append(jp, s)
 		}
@@ -262,7 +273,7 @@ func coverage(out map[Date]*Facts, shifts []AgentShift, from, to Date, asOf time
 	sort.Slice(jp, func(i, j int) bool { return jp[i].Start.Before(jp[j].Start) })
 	for d := from; d < to; d++ {
 		open, close, ok := hours.Interval(d)
-		if !ok || !asOf.After(open) {
+		if !ok || !asOf.After(open) || !close.After(first) {
 			continue
 		}
 		if asOf.Before(close) {

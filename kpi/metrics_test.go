@@ -236,6 +236,9 @@ func TestMetrics(t *testing.T) {
 		{"jp support coverage", "jp_cs_coverage", a, day(11, 10), 480.0 / 540, nan, 540, VerdictBreach},
 		{"jp support coverage two days", "jp_cs_coverage", a, span(11, 10, 11, 11), 480.0 / 1080, nan, 1080, VerdictBreach},
 		{"jp support coverage weekend", "jp_cs_coverage", a, day(11, 14), nan, nan, 0, VerdictNoData},
+		// Before a's first shift (11-10 09:00), and at b, which gave no shifts: not known, not 0%.
+		{"jp support coverage before the first shift", "jp_cs_coverage", a, day(11, 9), nan, nan, 0, VerdictNoData},
+		{"jp support coverage without shifts", "jp_cs_coverage", Scope{Shop: "b"}, day(11, 10), nan, nan, 0, VerdictNoData},
 		// t1 (c1 ordered a1 at the same minute) converted, t3 not.
 		{"inquiry conversion", "inquiry_conversion", a, span(11, 10, 11, 14), 0.5, nan, 2, VerdictInfo},
 		// S1 1,000 ÷ 950, S2 2,000 ÷ 2,100.

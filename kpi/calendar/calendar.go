@@ -193,13 +193,15 @@ func (c *Calendar) Hours() kpi.BusinessHours {
 }
 
 // fingerprintVersion changes when the holiday rules or Hours change in a way
-// that changes what a store builds.
-const fingerprintVersion = 1
+// that changes what a store builds, or the way business minutes are counted
+// does: a store then rebuilds its rollups. 2: no coverage minutes before a
+// shop's first shift.
+const fingerprintVersion = 2
 
 // Fingerprint names what Hours gives, for a store that keeps facts built
 // with it: equal fingerprints mean equal hours. It covers the business
 // hours, the holiday table and rules, and the pause rules, e.g.
-// "jp/1 hours=9h0m0s-18h0m0s holidays=2016-2026@32842820ac2b
+// "jp/2 hours=9h0m0s-18h0m0s holidays=2016-2026@32842820ac2b
 // pauses=new_year_break:12/29-1/3,golden_week:5/3-5/5,obon:8/13-8/16"
 // (on one line), where the hash is that of the embedded holiday data.
 func (c *Calendar) Fingerprint() string {

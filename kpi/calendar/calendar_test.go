@@ -177,7 +177,7 @@ func TestFingerprint(t *testing.T) {
 		seen[fp] = true
 	}
 	fp := a.Fingerprint()
-	for _, part := range []string{"jp/1", "holidays=2016-2026@", "new_year_break:12/29-1/3", "golden_week:5/3-5/5", "obon:8/13-8/16"} {
+	for _, part := range []string{"jp/2", "holidays=2016-2026@", "new_year_break:12/29-1/3", "golden_week:5/3-5/5", "obon:8/13-8/16"} {
 		if !strings.Contains(fp, part) {
 			t.Errorf("fingerprint %q lacks %q", fp, part)
 		}
