@@ -563,7 +563,7 @@ func (s *Scheduler) tick(ctx context.Context) {
 		day, ok := s.current(r, now)
 		switch {
 		case !ok || day != st.day:
-			s.log.Warn("schedule: gave up a report some channels did not get: its time is over", "report", r, "day", st.day)
+			s.log.Warn("schedule: gave up a report some channels did not get: its time is over", "report", r, "day", st.day.String())
 			delete(s.retry, r)
 		case r == Digest: // below, on every tick
 		case !now.Before(st.next):
@@ -604,7 +604,7 @@ func (s *Scheduler) enqueue(ctx context.Context, r Report, day kpi.Date) {
 		}
 		next := now.Add(backoff(attempts))
 		s.retry[r] = retry{day: day, listing: true, attempts: attempts, next: next}
-		s.log.Error("schedule: enqueue", "report", r, "day", day, "retry_at", next, "err", fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err))
+		s.log.Error("schedule: enqueue", "report", r, "day", day.String(), "retry_at", next, "err", fmt.Errorf("schedule: enqueue %s of %s: %w", r, day, err))
 		return
 	}
 	for key, st := range s.keys {
@@ -651,7 +651,7 @@ func (s *Scheduler) enqueue(ctx context.Context, r Report, day kpi.Date) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if added > 0 {
-		s.log.Info("schedule: enqueued", "report", r, "day", day, "messages", added)
+		s.log.Info("schedule: enqueued", "report", r, "day", day.String(), "messages", added)
 	}
 	if left == 0 {
 		delete(s.retry, r)
@@ -659,7 +659,7 @@ func (s *Scheduler) enqueue(ctx context.Context, r Report, day kpi.Date) {
 	}
 	s.retry[r] = retry{day: day, next: next}
 	if failed > 0 {
-		s.log.Error("schedule: enqueue", "report", r, "day", day, "messages", added, "retry_at", next,
+		s.log.Error("schedule: enqueue", "report", r, "day", day.String(), "messages", added, "retry_at", next,
 			"err", fmt.Errorf("schedule: enqueue %s of %s: %d of %d channels failed, the first: %w", r, day, failed, total, first))
 	}
 }
