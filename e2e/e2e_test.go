@@ -125,6 +125,50 @@ type fakeSlack struct {
 	mu        sync.Mutex
 	posts     []url.Values
 	responses []string // the bodies posted to response_url
+	// outageUntil: until then the Web API's chat.postMessage and file
+	// calls answer 500 and 429 (Retry-After: 1) in turn; faults counts
+	// those answers.
+	outageUntil time.Time
+	faults      int
+}
+
+// outage makes the fake Slack fail until the instant until (real time).
+func (f *fakeSlack) outage(until time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.outageUntil = until
+}
+
+// faulted returns how many calls the outage refused.
+func (f *fakeSlack) faulted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.faults
+}
+
+// failing answers r with the outage's next error while it lasts.
+func (f *fakeSlack) failing(w http.ResponseWriter, r *http.Request) bool {
+	p := r.URL.Path
+	if p != "/api/chat.postMessage" && !strings.HasPrefix(p, "/api/files.") && !strings.HasPrefix(p, "/upload/") {
+		return false
+	}
+	f.mu.Lock()
+	on := time.Now().Before(f.outageUntil)
+	if on {
+		f.faults++
+	}
+	n := f.faults
+	f.mu.Unlock()
+	if !on {
+		return false
+	}
+	if n%2 == 1 {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return true
+	}
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "ratelimited", http.StatusTooManyRequests)
+	return true
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -149,7 +193,11 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		f.mu.Unlock()
 		fmt.Fprint(w, "ok")
 	})
-	f.Server = httptest.NewServer(mux)
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.failing(w, r) {
+			mux.ServeHTTP(w, r)
+		}
+	}))
 	t.Cleanup(f.Close)
 	return f
 }
@@ -187,6 +235,8 @@ type world struct {
 
 	// What the fakes serve: the orders placed today (JST), by shop.
 	amazonToday, rakutenToday int
+	// The ids of all the orders the fakes serve, by shop id.
+	orderIDs map[string][]string
 }
 
 // worldOptions changes what newWorldWith sets up; the zero value is
@@ -203,6 +253,9 @@ type worldOptions struct {
 	// publicURL sets KPIBOT_PUBLIC_URL to serve's own address, so that
 	// LINE messages carry their charts.
 	publicURL bool
+	// setup, if not nil, is called with the fakes ready, before serve
+	// starts.
+	setup func(*world)
 }
 
 // newWorld starts the fakes with orders placed over the last hours, writes
@@ -215,7 +268,7 @@ func newWorld(t *testing.T) *world {
 // newWorldWith is newWorld as o says.
 func newWorldWith(t *testing.T, o worldOptions) *world {
 	t.Helper()
-	w := &world{t: t, dir: t.TempDir()}
+	w := &world{t: t, dir: t.TempDir(), orderIDs: map[string][]string{}}
 	now := o.now
 	if now.IsZero() {
 		now = time.Now()
@@ -233,6 +286,7 @@ func newWorldWith(t *testing.T, o worldOptions) *world {
 		placed := now.Add(-time.Duration(i+1) * 97 * time.Minute)
 		o := example.Clone()
 		o.Set(fmt.Sprintf("250-9000000-%07d", i), "orderId")
+		w.orderIDs["amz"] = append(w.orderIDs["amz"], fmt.Sprintf("250-9000000-%07d", i))
 		o.Set(placed.UTC().Format(time.RFC3339), "createdTime")
 		o.Set(placed.Add(time.Minute).UTC().Format(time.RFC3339), "lastUpdatedTime")
 		o.Set(amazon.MarketplaceJP, "salesChannel", "marketplaceId")
@@ -251,7 +305,9 @@ func newWorldWith(t *testing.T, o worldOptions) *world {
 	var rk []rakutentest.Order
 	for i := range 9 {
 		placed := now.Add(-time.Duration(i+1) * 113 * time.Minute)
-		rk = append(rk, rakutentest.NewOrder(fmt.Sprintf("338411-%s-%010d", placed.In(jst).Format("20060102"), i), placed))
+		number := fmt.Sprintf("338411-%s-%010d", placed.In(jst).Format("20060102"), i)
+		rk = append(rk, rakutentest.NewOrder(number, placed))
+		w.orderIDs["rk"] = append(w.orderIDs["rk"], number)
 		if placed.In(jst).Format(time.DateOnly) == today {
 			w.rakutenToday++
 		}
@@ -314,6 +370,9 @@ channels:
 	}
 	if o.publicURL {
 		w.env = append(w.env, "KPIBOT_PUBLIC_URL="+w.base)
+	}
+	if o.setup != nil {
+		o.setup(w)
 	}
 	w.start()
 	return w
@@ -407,6 +466,20 @@ func (w *world) stop() {
 		t.Fatalf("kpibot serve after SIGTERM: %v, want exit 0:\n%s", w.err, w.stderr)
 	}
 	w.noSecrets()
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (w *world) kill() {
+	t := w.t
+	t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("kpibot serve still running 10 s after SIGKILL")
+	}
 }
 
 // noSecrets fails when a secret of the fakes reached serve's output.
