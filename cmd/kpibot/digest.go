@@ -52,23 +52,28 @@ func digestCmd(ctx context.Context, e env, text *locales.Catalog, p *locales.Pri
 		}
 		about = kpi.DateOf(t)
 	}
+	settings, ok := readConfig(e, p, "")
+	if !ok {
+		return 2
+	}
+	// The day the report is sent on, as the scheduler sends it (and keys it
+	// in the outbox): the day after, or the review day (schedules in the
+	// config file; Monday and the 1st by default) after the week or month.
 	var sendDay kpi.Date
 	switch *report {
 	case bot.ReportDigest:
 		sendDay = about + 1
 	case bot.ReportWeekly:
-		sendDay = about + kpi.Date(7-(int(about.Weekday())+6)%7) // the Monday after its week
+		monday := about + kpi.Date(7-(int(about.Weekday())+6)%7) // the Monday after its week
+		sendDay = monday.AddDays(max(settings.weeklyOn, 1) - 1)
 	case bot.ReportMonthly:
-		sendDay = kpi.NewDate(about.Year(), about.Month(), 1).AddMonths(1)
+		first := kpi.NewDate(about.Year(), about.Month(), 1).AddMonths(1)
+		sendDay = first.AddDays(max(settings.monthlyOn, 1) - 1)
 	default:
 		fmt.Fprintln(e.stderr, p.T("cli.bad_report", map[string]any{"Report": *report}))
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	settings, ok := readConfig(e, p, "")
-	if !ok {
-		return 2
-	}
 	store, b, _, err := openBot(ctx, e, text, *dbPath, settings, log)
 	if err != nil {
 		return fail(e.stderr, p, log, err)
