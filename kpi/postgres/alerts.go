@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,65 +14,9 @@ import (
 	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
-// alertColumns are the columns scanAlert reads, in its order.
-const alertColumns = `id, key, metric, shop, severity, state, opened_at, updated_at, resolved_at, snoozed_until,
-	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at`
-
-// scanAlert reads a row of alertColumns.
-func scanAlert(row pgx.Row) (kpi.Alert, error) {
-	var a kpi.Alert
-	var severity, state, channels string
-	var opened, updated, resolved, snoozed, notified, paged int64
-	var value, notifiedValue *float64
-	err := row.Scan(&a.ID, &a.Key, &a.Metric, &a.Shop, &severity, &state, &opened, &updated, &resolved, &snoozed,
-		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates, &paged)
-	if err != nil {
-		return kpi.Alert{}, err
-	}
-	a.Severity, a.State = kpi.Severity(severity), kpi.AlertState(state)
-	a.Opened, a.Updated, a.Resolved = unixTime(opened), unixTime(updated), unixTime(resolved)
-	a.SnoozedUntil, a.Notified, a.Paged = unixTime(snoozed), unixTime(notified), unixTime(paged)
-	a.Value, a.NotifiedValue = nullNaN(value), nullNaN(notifiedValue)
-	if channels != "" {
-		a.Channels = strings.Split(channels, ",")
-	}
-	return a, nil
-}
-
-// unixTime is the time of Unix seconds; 0 is the zero time.
-func unixTime(sec int64) time.Time {
-	if sec == 0 {
-		return time.Time{}
-	}
-	return time.Unix(sec, 0).UTC()
-}
-
-// unixOrZero is t in Unix seconds; the zero time is 0.
-func unixOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// nanNull keeps NaN as NULL, as kpi/sqlite does (SQLite has no REAL for it).
-func nanNull(v float64) *float64 {
-	if math.IsNaN(v) {
-		return nil
-	}
-	return &v
-}
-
-func nullNaN(v *float64) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	return *v
-}
-
 // ActiveAlert returns the episode of key that is not resolved, if any.
 func (s *Store) ActiveAlert(ctx context.Context, key string) (kpi.Alert, bool, error) {
-	a, err := scanAlert(s.pool.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE key = $1 AND state <> 'resolved'", key))
+	a, err := sqlstore.ScanAlert(s.pool.QueryRow(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE key = $1 AND state <> 'resolved'", key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return kpi.Alert{}, false, nil
 	}
@@ -86,7 +28,7 @@ func (s *Store) ActiveAlert(ctx context.Context, key string) (kpi.Alert, bool, e
 
 // Alert returns an episode by its id.
 func (s *Store) Alert(ctx context.Context, id int64) (kpi.Alert, bool, error) {
-	a, err := scanAlert(s.pool.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = $1", id))
+	a, err := sqlstore.ScanAlert(s.pool.QueryRow(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return kpi.Alert{}, false, nil
 	}
@@ -98,11 +40,11 @@ func (s *Store) Alert(ctx context.Context, id int64) (kpi.Alert, bool, error) {
 
 // ActiveAlerts lists the episodes not resolved, oldest first.
 func (s *Store) ActiveAlerts(ctx context.Context) ([]kpi.Alert, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE state <> 'resolved' ORDER BY id")
+	rows, err := s.pool.Query(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE state <> 'resolved' ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list active alerts: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.Alert, error) { return scanAlert(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.Alert, error) { return sqlstore.ScanAlert(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list active alerts: %w", err)
 	}
@@ -113,17 +55,10 @@ func (s *Store) ActiveAlerts(ctx context.Context) ([]kpi.Alert, error) {
 // Times are kept to the second. A second episode of a key that is not
 // over is refused.
 func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
-	if a.Key == "" || a.State == "" {
-		return errors.New("postgres: save alert: an alert needs a key and a state")
+	vals, err := sqlstore.AlertValues(a)
+	if err != nil {
+		return fmt.Errorf("postgres: save alert %s: %w", a.Key, err)
 	}
-	for _, c := range a.Channels {
-		if c == "" || strings.Contains(c, ",") {
-			return fmt.Errorf("postgres: save alert %s: bad channel %q", a.Key, c)
-		}
-	}
-	vals := []any{a.Key, a.Metric, a.Shop, string(a.Severity), string(a.State), unixOrZero(a.Opened), unixOrZero(a.Updated),
-		unixOrZero(a.Resolved), unixOrZero(a.SnoozedUntil), a.AckedBy, a.Escalations, nanNull(a.Value), a.Target, a.Sample,
-		strings.Join(a.Channels, ","), unixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates, unixOrZero(a.Paged)}
 	if a.ID == 0 {
 		err := s.pool.QueryRow(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
 			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at)

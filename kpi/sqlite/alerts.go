@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 var (
@@ -18,66 +17,10 @@ var (
 	_ kpi.AlertSource = (*Store)(nil)
 )
 
-// alertColumns are the columns scanAlert reads, in its order.
-const alertColumns = `id, key, metric, shop, severity, state, opened_at, updated_at, resolved_at, snoozed_until,
-	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at`
-
-// scanAlert reads a row of alertColumns.
-func scanAlert(row interface{ Scan(...any) error }) (kpi.Alert, error) {
-	var a kpi.Alert
-	var severity, state, channels string
-	var opened, updated, resolved, snoozed, notified, paged int64
-	var value, notifiedValue sql.NullFloat64
-	err := row.Scan(&a.ID, &a.Key, &a.Metric, &a.Shop, &severity, &state, &opened, &updated, &resolved, &snoozed,
-		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates, &paged)
-	if err != nil {
-		return kpi.Alert{}, err
-	}
-	a.Severity, a.State = kpi.Severity(severity), kpi.AlertState(state)
-	a.Opened, a.Updated, a.Resolved = unixTime(opened), unixTime(updated), unixTime(resolved)
-	a.SnoozedUntil, a.Notified, a.Paged = unixTime(snoozed), unixTime(notified), unixTime(paged)
-	a.Value, a.NotifiedValue = nullNaN(value), nullNaN(notifiedValue)
-	if channels != "" {
-		a.Channels = strings.Split(channels, ",")
-	}
-	return a, nil
-}
-
-// unixTime is the time of Unix seconds; 0 is the zero time.
-func unixTime(sec int64) time.Time {
-	if sec == 0 {
-		return time.Time{}
-	}
-	return time.Unix(sec, 0).UTC()
-}
-
-// unixOrZero is t in Unix seconds; the zero time is 0.
-func unixOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// nanNull keeps NaN, which SQLite has no REAL for, as NULL.
-func nanNull(v float64) any {
-	if math.IsNaN(v) {
-		return nil
-	}
-	return v
-}
-
-func nullNaN(v sql.NullFloat64) float64 {
-	if !v.Valid {
-		return math.NaN()
-	}
-	return v.Float64
-}
-
 // ActiveAlert returns the episode of key that is not resolved, if any.
 func (s *Store) ActiveAlert(ctx context.Context, key string) (kpi.Alert, bool, error) {
-	row := s.db.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE key = ? AND state <> 'resolved'", key)
-	a, err := scanAlert(row)
+	row := s.db.QueryRowContext(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE key = ? AND state <> 'resolved'", key)
+	a, err := sqlstore.ScanAlert(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kpi.Alert{}, false, nil
 	}
@@ -89,7 +32,7 @@ func (s *Store) ActiveAlert(ctx context.Context, key string) (kpi.Alert, bool, e
 
 // Alert returns an episode by its id.
 func (s *Store) Alert(ctx context.Context, id int64) (kpi.Alert, bool, error) {
-	a, err := scanAlert(s.db.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ?", id))
+	a, err := sqlstore.ScanAlert(s.db.QueryRowContext(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return kpi.Alert{}, false, nil
 	}
@@ -101,14 +44,14 @@ func (s *Store) Alert(ctx context.Context, id int64) (kpi.Alert, bool, error) {
 
 // ActiveAlerts lists the episodes not resolved, oldest first.
 func (s *Store) ActiveAlerts(ctx context.Context) ([]kpi.Alert, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+alertColumns+" FROM alerts WHERE state <> 'resolved' ORDER BY id")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+sqlstore.AlertColumns+" FROM alerts WHERE state <> 'resolved' ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list active alerts: %w", err)
 	}
 	defer rows.Close()
 	var out []kpi.Alert
 	for rows.Next() {
-		a, err := scanAlert(rows)
+		a, err := sqlstore.ScanAlert(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list active alerts: %w", err)
 		}
@@ -124,17 +67,10 @@ func (s *Store) ActiveAlerts(ctx context.Context) ([]kpi.Alert, error) {
 // Times are kept to the second. A second episode of a key that is not
 // over is refused.
 func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
-	if a.Key == "" || a.State == "" {
-		return errors.New("sqlite: save alert: an alert needs a key and a state")
+	vals, err := sqlstore.AlertValues(a)
+	if err != nil {
+		return fmt.Errorf("sqlite: save alert %s: %w", a.Key, err)
 	}
-	for _, c := range a.Channels {
-		if c == "" || strings.Contains(c, ",") {
-			return fmt.Errorf("sqlite: save alert %s: bad channel %q", a.Key, c)
-		}
-	}
-	vals := []any{a.Key, a.Metric, a.Shop, string(a.Severity), string(a.State), unixOrZero(a.Opened), unixOrZero(a.Updated),
-		unixOrZero(a.Resolved), unixOrZero(a.SnoozedUntil), a.AckedBy, a.Escalations, nanNull(a.Value), a.Target, a.Sample,
-		strings.Join(a.Channels, ","), unixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates, unixOrZero(a.Paged)}
 	if a.ID == 0 {
 		res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
 			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at)
