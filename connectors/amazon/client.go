@@ -239,11 +239,7 @@ func (c *Client) forgetToken(token string) {
 // a doubling wait with jitter (1 s, 2 s, 4 s … at most a minute).
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
 	r := pace.Retry{Name: "amazon", Tries: c.c.Retries, Sleep: c.c.Sleep, Log: c.log}
-	return r.Do(ctx, op, try, func(err error) (temporary, typed bool) {
-		var ae *APIError
-		typed = errors.As(err, &ae)
-		return !typed || ae.Temporary(), typed
-	})
+	return r.Do(ctx, op, try, pace.ByType[*APIError])
 }
 
 // send does req and decodes a 2xx JSON answer into out (nil: the body is

@@ -264,10 +264,8 @@ func (c *Client) post(ctx context.Context, op string, req, out any) error {
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
 	r := pace.Retry{Name: "yahoo", Tries: c.c.Retries, Sleep: c.c.Sleep, Log: c.log}
 	return r.Do(ctx, op, try, func(err error) (temporary, typed bool) {
-		var ae *APIError
-		typed = errors.As(err, &ae)
-		if typed {
-			return ae.Temporary(), true
+		if temporary, typed = pace.ByType[*APIError](err); typed {
+			return temporary, true
 		}
 		return !errors.Is(err, ErrDailyLimit) && !errors.Is(err, errLocal), false
 	})

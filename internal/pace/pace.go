@@ -5,6 +5,7 @@ package pace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -90,6 +91,19 @@ type Retry struct {
 	Tries int    // how many times a call is tried again at most
 	Sleep func(context.Context, time.Duration) error
 	Log   *slog.Logger
+}
+
+// ByType is a classify for Do: an error of the platform's type E says
+// itself whether it is temporary; any other (a network error) is.
+func ByType[E interface {
+	error
+	Temporary() bool
+}](err error) (temporary, typed bool) {
+	var e E
+	if errors.As(err, &e) {
+		return e.Temporary(), true
+	}
+	return true, false
 }
 
 // Do runs try until it succeeds, fails for good, or has been tried Tries

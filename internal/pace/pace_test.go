@@ -3,6 +3,7 @@ package pace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -102,5 +103,28 @@ func TestRetry(t *testing.T) {
 				t.Errorf("%d waits, want 3", len(c.waits))
 			}
 		})
+	}
+}
+
+// tempErr is a platform's typed error for TestByType.
+type tempErr struct{ temp bool }
+
+func (e *tempErr) Error() string   { return "platform error" }
+func (e *tempErr) Temporary() bool { return e.temp }
+
+func TestByType(t *testing.T) {
+	tests := []struct {
+		err             error
+		temporary, typed bool
+	}{
+		{&tempErr{temp: true}, true, true},
+		{fmt.Errorf("page 2: %w", &tempErr{temp: false}), false, true},
+		{errors.New("connection reset"), true, false},
+	}
+	for _, tt := range tests {
+		temporary, typed := ByType[*tempErr](tt.err)
+		if temporary != tt.temporary || typed != tt.typed {
+			t.Errorf("ByType(%v) = %v, %v; want %v, %v", tt.err, temporary, typed, tt.temporary, tt.typed)
+		}
 	}
 }
