@@ -114,7 +114,7 @@ func (e *tempErr) Temporary() bool { return e.temp }
 
 func TestByType(t *testing.T) {
 	tests := []struct {
-		err             error
+		err              error
 		temporary, typed bool
 	}{
 		{&tempErr{temp: true}, true, true},
