@@ -24,7 +24,13 @@ type Reply struct {
 	Text      string        // free text: help, lists, error messages
 	Err       error         // set when the reply reports an error
 	Private   bool          // for the asker alone: it holds a secret (a bind code)
-	Lang      locales.Lang  // the language it is written in
+	// Amends are the outbox keys of earlier messages to the same channel
+	// whose news this reply is (an alert acknowledged, snoozed, resolved):
+	// where the platform lets a message be edited (Slack) they are edited
+	// to carry its summary and lose their buttons, and it goes in the
+	// thread of the last one; elsewhere it is a new message.
+	Amends []string
+	Lang   locales.Lang // the language it is written in
 }
 
 // marks show verdicts at a glance, the same on every platform.

@@ -54,7 +54,12 @@ type Alert struct {
 	// ("slack:C123"), when they last heard of it (opened, updated or
 	// re-sent; zero until its opening is in the outbox), the value they
 	// were shown then, and how many update messages went out.
-	Channels      []string
+	Channels []string
+	// Messages are the outbox keys of the messages that showed the episode
+	// with its buttons (its opening, updates and reminders): what an
+	// acknowledgement, a snooze or the resolve edits where the platform
+	// lets a message be edited (Slack).
+	Messages      []string
 	Notified      time.Time
 	NotifiedValue float64
 	Updates       int

@@ -17,6 +17,9 @@ type OutboxItem struct {
 	LastError string // why the last delivery failed
 	Created   time.Time
 	Sent      time.Time // zero while unsent
+	// Ref is the platform's own reference to the message once sent, what
+	// an edit of it names (Slack: its ts); "" when the platform gives none.
+	Ref string
 }
 
 // Outbox keeps the messages to send until they are sent, across restarts.
@@ -39,9 +42,13 @@ type Outbox interface {
 	// failed. Claims made at the same time never return the same item.
 	// The items come back with NextTry at the lease's end.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
-	// MarkSent records that the item was delivered at at; it is never due
-	// again.
-	MarkSent(ctx context.Context, key string, at time.Time) error
+	// MarkSent records that the item was delivered at at, as the
+	// platform's message ref ("" for none); it is never due again. The
+	// first delivery's time and ref stay if it is marked twice.
+	MarkSent(ctx context.Context, key string, at time.Time, ref string) error
+	// Item returns the item of key, sent or not; ok is false when key was
+	// never enqueued.
+	Item(ctx context.Context, key string) (it OutboxItem, ok bool, err error)
 	// MarkFailed records a failed delivery: Attempts goes up by one,
 	// LastError becomes reason and the item is due again at next.
 	MarkFailed(ctx context.Context, key string, next time.Time, reason string) error

@@ -91,8 +91,19 @@ type Manager struct {
 	now  func() time.Time
 	log  *slog.Logger
 
-	mu    sync.Mutex
-	rules ruleBook // base with the store's overrides, as refresh last read them
+	mu     sync.Mutex
+	rules  ruleBook // base with the store's overrides, as refresh last read them
+	queued func()   // WhenQueued's; nil: none
+}
+
+// WhenQueued makes the Manager call f after an acknowledgement, a snooze
+// or a resolve from chat has put its notices in the outbox, so that they
+// go out now rather than at the outbox's next flush (serve gives the
+// scheduler's FlushSoon). f must not call the Manager.
+func (m *Manager) WhenQueued(f func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queued = f
 }
 
 // The chat commands (/kpi alerts, ack, snooze, resolve) work with a Manager.
@@ -490,7 +501,7 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 		for i, a := range group {
 			items[i] = m.item(ctx, a, now, true)
 		}
-		got := map[int64][]string{}
+		got, keys := map[int64][]string{}, map[int64][]string{}
 		failed := false
 		for _, ch := range chans {
 			var sel []item
@@ -519,6 +530,7 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 			}
 			for _, it := range sel {
 				got[it.a.ID] = append(got[it.a.ID], channelID(ch))
+				keys[it.a.ID] = append(keys[it.a.ID], key)
 			}
 		}
 		if failed {
@@ -526,6 +538,7 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 		}
 		for _, a := range group {
 			a.Channels, a.Notified, a.NotifiedValue = got[a.ID], now, a.Value
+			a.Messages = union(a.Messages, keys[a.ID])
 			if err := m.c.Store.SaveAlert(ctx, &a); err != nil {
 				errs = append(errs, fmt.Errorf("announce %s: %w", a.Key, err))
 				continue
@@ -541,26 +554,25 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 func (m *Manager) update(ctx context.Context, a *kpi.Alert, worse bool, now time.Time) error {
 	n := a.Updates + 1
 	it := m.item(ctx, *a, now, false)
-	sent, err := m.broadcast(ctx, *a, fmt.Sprintf("update-%d", n), m.release(now, a.Severity), now,
+	sent, keys, err := m.broadcast(ctx, *a, fmt.Sprintf("update-%d", n), m.release(now, a.Severity), now,
 		func(p *locales.Printer, shop string) bot.Reply { return updateReply(p, shop, it, worse) })
 	if err != nil {
 		return err
 	}
 	a.Updates, a.Notified, a.NotifiedValue = n, now, a.Value
-	a.Channels = union(a.Channels, sent)
+	a.Channels, a.Messages = union(a.Channels, sent), union(a.Messages, keys)
 	return m.c.Store.SaveAlert(ctx, a)
 }
 
 // broadcast queues a message about an episode, event names it in the
 // outbox key, for every channel it is routed to now, to go out at release;
-// it returns the channels.
+// it returns the channels and the messages' keys.
 func (m *Manager) broadcast(ctx context.Context, a kpi.Alert, event string, release, now time.Time,
-	reply func(p *locales.Printer, shop string) bot.Reply) ([]string, error) {
+	reply func(p *locales.Printer, shop string) bot.Reply) (sent, keys []string, err error) {
 	chans, names, err := m.audience(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var sent []string
 	for _, ch := range chans {
 		if !m.routes(ch, a.Metric, a.Shop) {
 			continue
@@ -568,11 +580,11 @@ func (m *Manager) broadcast(ctx context.Context, a kpi.Alert, event string, rele
 		key := fmt.Sprintf("alert:%d:%s:%s:%s", a.ID, event, ch.Platform, ch.ID)
 		render := func(p *locales.Printer) bot.Reply { return reply(p, names.of(a.Shop)) }
 		if err := m.send(ctx, key, ch, render, release, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sent = append(sent, channelID(ch))
+		sent, keys = append(sent, channelID(ch)), append(keys, key)
 	}
-	return sent, nil
+	return sent, keys, nil
 }
 
 // resolve ends an episode: its resolve notice goes to every channel that
@@ -637,13 +649,13 @@ func (m *Manager) Escalate(ctx context.Context) ([]kpi.Alert, error) {
 func (m *Manager) resend(ctx context.Context, a *kpi.Alert, now time.Time) error {
 	n := a.Escalations + 1
 	it := m.item(ctx, *a, now, false)
-	sent, err := m.broadcast(ctx, *a, fmt.Sprintf("resend-%d", n), now, now,
+	sent, keys, err := m.broadcast(ctx, *a, fmt.Sprintf("resend-%d", n), now, now,
 		func(p *locales.Printer, shop string) bot.Reply { return resendReply(p, shop, it, n, now) })
 	if err != nil {
 		return err
 	}
 	a.Escalations, a.Notified = n, now
-	a.Channels = union(a.Channels, sent)
+	a.Channels, a.Messages = union(a.Channels, sent), union(a.Messages, keys)
 	return m.c.Store.SaveAlert(ctx, a)
 }
 
@@ -686,6 +698,7 @@ func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
 	render := func(p *locales.Printer) bot.Reply {
 		return pageReply(p, names.of(a.Shop), it, strings.Join(who, ", "), now)
 	}
+	var keys []string
 	if len(slackIDs) > 0 {
 		for _, ch := range chans {
 			if ch.Platform != "slack" || !slices.Contains(a.Channels, channelID(ch)) {
@@ -700,6 +713,7 @@ func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
 			if err := m.send(ctx, key, ch, withMentions, now, now); err != nil {
 				return err
 			}
+			keys = append(keys, key)
 		}
 	}
 	var sent []string
@@ -708,13 +722,14 @@ func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
 			continue
 		}
 		ch := c.channel()
-		if err := m.send(ctx, fmt.Sprintf("alert:%d:page:line:%s", a.ID, c.LINE), ch, render, now, now); err != nil {
+		key := fmt.Sprintf("alert:%d:page:line:%s", a.ID, c.LINE)
+		if err := m.send(ctx, key, ch, render, now, now); err != nil {
 			return err
 		}
-		sent = append(sent, channelID(ch))
+		sent, keys = append(sent, channelID(ch)), append(keys, key)
 	}
 	a.Paged, a.Notified = now, now
-	a.Channels = union(a.Channels, sent)
+	a.Channels, a.Messages = union(a.Channels, sent), union(a.Messages, keys)
 	return m.c.Store.SaveAlert(ctx, a)
 }
 
@@ -804,6 +819,9 @@ func (m *Manager) act(ctx context.Context, id int64, actor, action string, until
 	if err := m.notify(ctx, a, action, event, actor, now); err != nil {
 		return a, fmt.Errorf("alert: %s %d: %w", action, id, err)
 	}
+	if m.queued != nil {
+		m.queued()
+	}
 	m.log.Info("alert: "+action, "id", id, "key", a.Key, "actor", actor, "detail", detail)
 	return a, nil
 }
@@ -811,7 +829,9 @@ func (m *Manager) act(ctx context.Context, id int64, actor, action string, until
 // notify tells every channel that got episode a of a change (action ack,
 // snooze or resolve; its event in the outbox key: ack-N, snooze-N or
 // resolve) made by actor ("" for kpibot itself). A warning's notice waits
-// for business hours, as the warning did.
+// for business hours, as the warning did. Each notice amends the messages
+// the channel got about the episode (Reply.Amends): on Slack they are
+// edited to show what became of it, and lose their buttons.
 func (m *Manager) notify(ctx context.Context, a kpi.Alert, action, event, actor string, now time.Time) error {
 	if len(a.Channels) == 0 {
 		return nil
@@ -826,7 +846,17 @@ func (m *Manager) notify(ctx context.Context, a kpi.Alert, action, event, actor 
 			continue // not told of it, or unbound since
 		}
 		key := fmt.Sprintf("alert:%d:%s:%s:%s", a.ID, event, ch.Platform, ch.ID)
-		render := func(p *locales.Printer) bot.Reply { return noticeReply(p, names.of(a.Shop), it, action, actor) }
+		var amends []string
+		for _, k := range a.Messages {
+			if strings.HasSuffix(k, ":"+ch.Platform+":"+ch.ID) {
+				amends = append(amends, k)
+			}
+		}
+		render := func(p *locales.Printer) bot.Reply {
+			rep := noticeReply(p, names.of(a.Shop), it, action, actor)
+			rep.Amends = amends
+			return rep
+		}
 		if err := m.send(ctx, key, ch, render, m.release(now, a.Severity), now); err != nil {
 			return err
 		}

@@ -191,7 +191,7 @@ func (f *fixture) pending(take bool) map[string]message {
 		}
 		out[it.Key] = message{key: it.Key, ch: ch, reply: r, nextTry: it.NextTry}
 		if take {
-			if err := f.store.MarkSent(f.ctx, it.Key, f.clock.Now()); err != nil {
+			if err := f.store.MarkSent(f.ctx, it.Key, f.clock.Now(), ""); err != nil {
 				f.t.Fatal(err)
 			}
 		}
@@ -428,12 +428,25 @@ func TestAckShownInOtherChannels(t *testing.T) {
 		"alert:1:open:slack:C-HQ", "alert:1:open:line:U-JP", "alert:1:open:slack:C-RAKUTEN")
 
 	f.clock.Add(5 * time.Minute)
+	queued := 0
+	f.m.WhenQueued(func() { queued++ })
 	a, err := f.m.Ack(f.ctx, 1, "line:U-SATO")
 	if err != nil || a.State != kpi.AlertAcked || a.AckedBy != "line:U-SATO" {
 		t.Fatalf("Ack = %+v, %v", a, err)
 	}
+	if queued != 1 {
+		t.Errorf("WhenQueued's func called %d times after an Ack, want 1", queued)
+	}
 	msgs := f.pending(true)
 	sameKeys(t, "acknowledged", msgs, "alert:1:ack-1:slack:C-HQ", "alert:1:ack-1:line:U-JP", "alert:1:ack-1:slack:C-RAKUTEN")
+	// Each notice amends the message its channel got: Slack edits it.
+	for key, m := range msgs {
+		_, _, _, platform, channel := splitKey(t, key)
+		want := []string{"alert:1:open:" + platform + ":" + channel}
+		if !slices.Equal(m.reply.Amends, want) {
+			t.Errorf("%s amends %q, want %q", key, m.reply.Amends, want)
+		}
+	}
 	hqNotice := msgs["alert:1:ack-1:slack:C-HQ"]
 	if !strings.Contains(hqNotice.text(), "line:U-SATO") || !strings.Contains(hqNotice.text(), "#1") || hqNotice.reply.Lang != locales.Chinese {
 		t.Errorf("the hq channel's notice:\n%s", hqNotice.text())
@@ -531,7 +544,12 @@ func TestEscalation(t *testing.T) {
 	if _, err := f.m.Ack(f.ctx, 2, "line:U-SATO"); err != nil {
 		t.Fatal(err)
 	}
-	f.pending(true)
+	// The acknowledgement amends every message hq got of #2 that showed it
+	// with its buttons: the opening and both reminders.
+	want := []string{"alert:2:open:slack:C-HQ", "alert:2:resend-1:slack:C-HQ", "alert:2:resend-2:slack:C-HQ"}
+	if got := f.pending(true)["alert:2:ack-1:slack:C-HQ"].reply.Amends; !slices.Equal(got, want) {
+		t.Errorf("the acknowledgement in hq amends %q, want %q", got, want)
+	}
 	at(90 * time.Minute)
 	at(119 * time.Minute)
 	// The snooze of #3 ends at 2h: it is open again, and re-sent (to hq:
@@ -568,4 +586,14 @@ func TestRuleGoneResolves(t *testing.T) {
 		t.Fatalf("after disabling acos for yahoo: %+v, %v", rep, err)
 	}
 	sameKeys(t, "disabled", f.pending(true), "alert:2:resolve:slack:C-HQ") // rakuten is #1
+}
+
+// splitKey splits an alert's outbox key, alert:ID:EVENT:PLATFORM:CHANNEL.
+func splitKey(t *testing.T, key string) (kind, id, event, platform, channel string) {
+	t.Helper()
+	parts := strings.Split(key, ":")
+	if len(parts) != 5 {
+		t.Fatalf("outbox key %q: want alert:ID:EVENT:PLATFORM:CHANNEL", key)
+	}
+	return parts[0], parts[1], parts[2], parts[3], parts[4]
 }

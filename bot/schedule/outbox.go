@@ -181,14 +181,14 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 		for _, m := range msgs {
 			marked[m.Key] = false
 		}
-		delivered := func(key string, at time.Time) {
+		delivered := func(key string, at time.Time, ref string) {
 			mu.Lock()
 			defer mu.Unlock()
 			if done, ours := marked[key]; !ours || done {
 				return
 			}
 			marked[key] = true
-			if err := s.c.Outbox.MarkSent(book, key, at); err != nil {
+			if err := s.c.Outbox.MarkSent(book, key, at, ref); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -200,13 +200,13 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 			err = fmt.Errorf("no sender for platform %q", p)
 		case eachOK:
 			// Each message is marked as soon as it is out.
-			err = each.SendEach(ctx, msgs, func(key string) { delivered(key, s.clock.Now()) })
+			err = each.SendEach(ctx, msgs, func(key, ref string) { delivered(key, s.clock.Now(), ref) })
 		default:
 			var sent []string
 			sent, err = sender.Send(ctx, msgs)
 			at := s.clock.Now()
 			for _, k := range sent {
-				delivered(k, at)
+				delivered(k, at, "")
 			}
 		}
 		mu.Lock() // the messages not delivered are failed, and stay so

@@ -56,11 +56,12 @@ type Sender interface {
 // in flight to be sent again, not every message it had sent. It is for a
 // platform that takes no idempotency key (Slack); with one (LINE's retry
 // key), sending again is harmless. Flush calls SendEach instead of Send;
-// delivered may be called from any goroutine until SendEach returns, and
-// the messages not reported are tried again later.
+// delivered may be called from any goroutine until SendEach returns, with
+// the platform's reference to the message (Slack's ts, what an edit of it
+// names; "" for none), and the messages not reported are tried again later.
 type EachSender interface {
 	Sender
-	SendEach(ctx context.Context, msgs []Message, delivered func(key string)) error
+	SendEach(ctx context.Context, msgs []Message, delivered func(key, ref string)) error
 }
 
 // Message is a rendered report for one channel. Key is unique per report,
@@ -138,7 +139,8 @@ type Scheduler struct {
 	ctx   context.Context       // the jobs' context, cancelled by Stop
 	stop  context.CancelFunc
 	ran   func(job string) // called after each run of a job, also as a follower; for tests
-	eval  *evaluator       // nil without Config.Evaluate
+	eval  *runner          // nil without Config.Evaluate
+	soon  *runner          // FlushSoon's flushes
 
 	stopOnce sync.Once
 	stopErr  error
@@ -248,8 +250,13 @@ func New(c Config) (*Scheduler, error) {
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	s.cron = cron
+	s.soon = &runner{name: "flush", clock: c.Clock, log: c.Log,
+		fn: func(ctx context.Context) error { return s.flushWhile(ctx, s.leads) }}
 	if c.Evaluate != nil {
-		s.eval = &evaluator{fn: c.Evaluate, clock: c.Clock, log: c.Log,
+		// What an evaluation queues (an alert opened, updated, resolved)
+		// goes out at once, not at the next flush.
+		s.eval = &runner{name: "evaluate", clock: c.Clock, log: c.Log,
+			fn:    func(ctx context.Context) error { defer s.FlushSoon(); return c.Evaluate(ctx) },
 			leads: func(ctx context.Context) bool { return s.leads(ctx, "evaluate") }}
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -363,6 +370,20 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
+// FlushSoon has the outbox flushed now, in the background, rather than at
+// the next tick: for a message that should not wait up to Config.Retry,
+// such as the news that an alert was acknowledged from chat. Requests that
+// come while a flush runs make one more flush after it. Before Start and
+// after Stop it does nothing.
+func (s *Scheduler) FlushSoon() {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		s.soon.runAsync(s.ctx)
+	}
+}
+
 // leads reports whether this replica leads: always without an elector.
 // When it does not, job, if not "", is remembered as missed, and the
 // catch-up is to be done again when it comes to lead.
@@ -448,6 +469,7 @@ func (s *Scheduler) Stop() error {
 		if s.eval != nil {
 			s.eval.close()
 		}
+		s.soon.close()
 		if err != nil {
 			s.stopErr = fmt.Errorf("schedule: stop: %w", err)
 		}

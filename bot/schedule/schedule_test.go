@@ -629,7 +629,7 @@ func (s *eachSender) Send(context.Context, []Message) ([]string, error) {
 	return nil, errors.New("Send called: Flush is to call SendEach")
 }
 
-func (s *eachSender) SendEach(ctx context.Context, msgs []Message, delivered func(key string)) error {
+func (s *eachSender) SendEach(ctx context.Context, msgs []Message, delivered func(key, ref string)) error {
 	for _, m := range msgs {
 		if s.stop(m) {
 			close(s.stopped)
@@ -639,9 +639,9 @@ func (s *eachSender) SendEach(ctx context.Context, msgs []Message, delivered fun
 		s.mu.Lock()
 		s.delivered = append(s.delivered, m.Key)
 		s.mu.Unlock()
-		delivered(m.Key)
-		delivered(m.Key)   // told twice: marked once
-		delivered("other") // not of the batch: ignored
+		delivered(m.Key, "ts-"+m.Channel.ID)
+		delivered(m.Key, "again")   // told twice: marked once
+		delivered("other", "other") // not of the batch: ignored
 	}
 	return nil
 }
@@ -683,6 +683,14 @@ func TestEachSenderMarksAsItGoes(t *testing.T) {
 	due, err := h.store.Due(context.Background(), h.clock.Now().Add(time.Hour), 10)
 	if err != nil || len(due) != 1 || due[0].Key != Key(Digest, day, chans[2]) || due[0].Attempts != 1 {
 		t.Errorf("left: %+v, %v; want the third, failed once", due, err)
+	}
+	// Each message out keeps the ref the sender gave first: what an edit
+	// of it names.
+	for _, ch := range chans[:2] {
+		it, ok, err := h.store.Item(context.Background(), Key(Digest, day, ch))
+		if err != nil || !ok || it.Ref != "ts-"+ch.ID {
+			t.Errorf("%s: ref %q (%v, %v), want ts-%s", ch.ID, it.Ref, ok, err, ch.ID)
+		}
 	}
 }
 
@@ -1550,7 +1558,7 @@ func TestFollowerSkipsEvaluationAfterSync(t *testing.T) {
 	h.eventually("the sync at the start", syncing.Load)
 	el.lead.Store(false)
 	close(release)
-	h.eventually("the evaluation after the sync to be skipped", func() bool { return h.log.Count("evaluation skipped") == 1 })
+	h.eventually("the evaluation after the sync to be skipped", func() bool { return h.log.Count("evaluate skipped") == 1 })
 	if got := ev.At(); len(got) != 1 {
 		t.Errorf("evaluated at %q, want at the start only", got)
 	}
@@ -1559,5 +1567,47 @@ func TestFollowerSkipsEvaluationAfterSync(t *testing.T) {
 	h.eventually("the evaluation caught up", func() bool { return len(ev.At()) == 2 })
 	if got, want := ev.At(), []string{"12:00", "12:10"}; !slices.Equal(got, want) {
 		t.Errorf("evaluated at %q, want %q", got, want)
+	}
+}
+
+// FlushSoon sends what is in the outbox now, not at the next tick (10
+// minutes away on the fake clock, which stands still); the messages an
+// evaluation queues go out after it the same way. Before Start it does
+// nothing.
+func TestFlushSoon(t *testing.T) {
+	day := kpi.DateOf(jst(2026, 11, 26, 8, 0)) // before the digest's time: no catch-up
+	var evaluate atomic.Pointer[func()]
+	h := newHarness(t, dbPath(t), jst(2026, 11, 26, 8, 0), []kpi.ChatChannel{hq, jp}, func(c *Config) {
+		c.EvaluateEvery = time.Hour
+		c.Evaluate = func(context.Context) error {
+			if f := evaluate.Load(); f != nil {
+				(*f)()
+			}
+			return nil
+		}
+	})
+	h.enqueueAlert(hq, day)
+	h.s.FlushSoon() // not started: nothing
+	time.Sleep(50 * time.Millisecond)
+	if got := h.delivered(); len(got) != 0 {
+		t.Fatalf("delivered before Start: %q", got)
+	}
+	if err := h.s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.stop)
+	h.eventually("the start's flush", func() bool { return len(h.delivered()) == 1 })
+
+	h.enqueueAlert(jp, day) // as an acknowledgement from chat does
+	h.s.FlushSoon()
+	h.eventually("the message queued from chat", func() bool { return len(h.delivered()) == 2 })
+
+	next := day + 1
+	queue := func() { h.enqueueAlert(hq, next) }
+	evaluate.Store(&queue)
+	h.s.eval.run(h.s.ctx)
+	h.eventually("the message the evaluation queued", func() bool { return len(h.delivered()) == 3 })
+	if n := h.pending(); n != 0 {
+		t.Errorf("%d pending, want none", n)
 	}
 }

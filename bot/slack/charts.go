@@ -39,8 +39,10 @@ func ChartImage(ctx context.Context, d ChartDrawer, r bot.Reply) (Image, error) 
 // (more says how many lines a long reply left out): with its chart in the
 // same message when it has one and charts is not nil (Upload), else
 // without (Post). A chart that cannot be drawn, or that Slack refuses, is
-// logged to log, if not nil, and the reply goes without it.
-func (p *Poster) PostReply(ctx context.Context, channel, thread string, r bot.Reply, more func(int) string, charts ChartDrawer, log *slog.Logger) error {
+// logged to log, if not nil, and the reply goes without it. It returns the
+// message's ts when Slack gave it: a message shared with a file comes back
+// without one.
+func (p *Poster) PostReply(ctx context.Context, channel, thread string, r bot.Reply, more func(int) string, charts ChartDrawer, log *slog.Logger) (string, error) {
 	blocks, text := Blocks(r, more), FallbackText(r)
 	if r.Chart == nil || charts == nil {
 		return p.Post(ctx, channel, thread, "", blocks, text)
@@ -63,5 +65,5 @@ func (p *Poster) PostReply(ctx context.Context, channel, thread string, r bot.Re
 		}
 		return p.Post(ctx, channel, thread, "", blocks, text)
 	}
-	return err
+	return "", err
 }

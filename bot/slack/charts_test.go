@@ -416,7 +416,7 @@ func TestUploadKeepsThePace(t *testing.T) {
 	p.now = func() time.Time { return clock }
 	p.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	img := Image{Name: "kpi-chart.png", Data: []byte("\x89PNG\r\n\x1a\n")}
-	if err := p.Post(context.Background(), "C1", "", "", nil, "first"); err != nil {
+	if _, err := p.Post(context.Background(), "C1", "", "", nil, "first"); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Upload(context.Background(), "C1", "", nil, "second", img); err != nil {

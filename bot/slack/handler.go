@@ -372,9 +372,9 @@ func (h *Handler) Event(ctx context.Context, body []byte, retry string) (challen
 		if reply.Err != nil || reply.Private {
 			// An error or a secret goes to the asker alone, and a file
 			// cannot: without a chart.
-			err = h.poster.Post(ctx, ev.Channel, thread, ev.User, Blocks(reply, h.more(reply.Lang)), FallbackText(reply))
+			_, err = h.poster.Post(ctx, ev.Channel, thread, ev.User, Blocks(reply, h.more(reply.Lang)), FallbackText(reply))
 		} else {
-			err = h.poster.PostReply(ctx, ev.Channel, thread, reply, h.more(reply.Lang), h.charts, h.log)
+			_, err = h.poster.PostReply(ctx, ev.Channel, thread, reply, h.more(reply.Lang), h.charts, h.log)
 		}
 		if err != nil {
 			h.log.Error("slack: post answer", "err", err, "channel", ev.Channel)

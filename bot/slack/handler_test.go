@@ -290,7 +290,7 @@ func TestPosterHonoursRetryAfter(t *testing.T) {
 	p.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	now := clock
 	p.now = func() time.Time { return now }
-	if err := p.Post(context.Background(), "C1", "", "", nil, "hello"); err != nil {
+	if _, err := p.Post(context.Background(), "C1", "", "", nil, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if posts, _ := fake.counts(); posts != 1 {

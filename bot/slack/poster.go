@@ -55,18 +55,34 @@ func NewPoster(token, apiURL string, options ...PosterOption) *Poster {
 }
 
 // Post posts blocks, with text for notifications, to channel, in thread if
-// it is set; to user alone if user is set (an ephemeral message).
-func (p *Poster) Post(ctx context.Context, channel, thread, user string, blocks []slackapi.Block, text string) error {
+// it is set; to user alone if user is set (an ephemeral message). It
+// returns the message's ts, what an edit of it names ("" for an ephemeral
+// one).
+func (p *Poster) Post(ctx context.Context, channel, thread, user string, blocks []slackapi.Block, text string) (string, error) {
 	opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(text, false)}
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
-	return p.try(ctx, channel, "post to", func() error {
+	var ts string
+	err := p.try(ctx, channel, "post to", func() error {
 		if user != "" {
 			_, err := p.api.PostEphemeralContext(ctx, channel, user, opts...)
 			return err
 		}
-		_, _, err := p.api.PostMessageContext(ctx, channel, opts...)
+		var err error
+		_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+	return ts, err
+}
+
+// Update replaces the message ts of channel with blocks and text
+// (chat.update): an edit made again is harmless. It keeps the channel's
+// pace and retries as Post does; Slack's refusal (message_not_found,
+// cant_update_message, edit_window_closed) is returned at once.
+func (p *Poster) Update(ctx context.Context, channel, ts string, blocks []slackapi.Block, text string) error {
+	return p.try(ctx, channel, "update a message in", func() error {
+		_, _, _, err := p.api.UpdateMessageContext(ctx, channel, ts, slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionText(text, false))
 		return err
 	})
 }

@@ -30,7 +30,7 @@ func TestPosterWithHTTPClient(t *testing.T) {
 	p := NewPoster("xoxb-test", fake.URL+"/api/", WithHTTPClient(&http.Client{Transport: rec}))
 	p.sleep = func(context.Context, time.Duration) error { return nil }
 	p.now = func() time.Time { return clock }
-	if err := p.Post(context.Background(), "C1", "", "", nil, "hello"); err != nil {
+	if _, err := p.Post(context.Background(), "C1", "", "", nil, "hello"); err != nil {
 		t.Fatal(err)
 	}
 	img := Image{Name: "kpi-chart.png", Data: []byte("\x89PNG\r\n\x1a\n")}

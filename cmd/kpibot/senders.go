@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/kpibot/kpibot/bot"
 	"github.com/kpibot/kpibot/bot/line"
@@ -18,35 +19,92 @@ import (
 // slackSender delivers scheduled reports to Slack channels, one message
 // each, paced by the poster, each marked sent as soon as it is out (a
 // schedule.EachSender): a report with a chart (the daily digest's) is
-// uploaded with it in the same message when charts is set.
+// uploaded with it in the same message when charts is set. A message that
+// amends earlier ones (Reply.Amends: an alert acknowledged, snoozed or
+// resolved) edits them first, and goes in the thread of the last.
 type slackSender struct {
 	poster *slack.Poster
 	text   *locales.Catalog
+	sent   outboxItems       // the earlier messages, for their ts
 	charts slack.ChartDrawer // nil: reports go without their charts
 	log    *slog.Logger      // for the charts that cannot be drawn or uploaded; nil: not logged
+}
+
+// outboxItems reads an outbox item by key; kpi.Outbox does.
+type outboxItems interface {
+	Item(ctx context.Context, key string) (kpi.OutboxItem, bool, error)
 }
 
 var _ schedule.EachSender = slackSender{}
 
 func (s slackSender) Send(ctx context.Context, msgs []schedule.Message) ([]string, error) {
 	var sent []string
-	err := s.SendEach(ctx, msgs, func(key string) { sent = append(sent, key) })
+	err := s.SendEach(ctx, msgs, func(key, _ string) { sent = append(sent, key) })
 	return sent, err
 }
 
-// SendEach tells of each message as soon as Slack took it: Slack takes no
-// idempotency key, so the outbox marks it sent at once, and a replica that
-// dies in the middle of a batch leaves at most the message in flight to be
-// posted again.
-func (s slackSender) SendEach(ctx context.Context, msgs []schedule.Message, delivered func(key string)) error {
+// SendEach tells of each message as soon as Slack took it, with its ts:
+// Slack takes no idempotency key, so the outbox marks it sent at once, and
+// a replica that dies in the middle of a batch leaves at most the message
+// in flight to be posted again.
+func (s slackSender) SendEach(ctx context.Context, msgs []schedule.Message, delivered func(key, ref string)) error {
 	for _, m := range msgs {
-		more := func(n int) string { return s.text.Printer(m.Reply.Lang).T("reply.more_lines", map[string]any{"N": n}) }
-		if err := s.poster.PostReply(ctx, m.Channel.ID, "", m.Reply, more, s.charts, s.log); err != nil {
+		thread, err := s.amend(ctx, m)
+		if err != nil {
+			return fmt.Errorf("slack: amend for %s: %w", m.Key, err)
+		}
+		ts, err := s.poster.PostReply(ctx, m.Channel.ID, thread, m.Reply, s.more(m.Reply.Lang), s.charts, s.log)
+		if err != nil {
 			return fmt.Errorf("slack: post %s: %w", m.Key, err)
 		}
-		delivered(m.Key)
+		delivered(m.Key, ts)
 	}
 	return nil
+}
+
+func (s slackSender) more(lang locales.Lang) func(int) string {
+	return func(n int) string { return s.text.Printer(lang).T("reply.more_lines", map[string]any{"N": n}) }
+}
+
+// amend edits the messages m amends that are out in m's channel, to carry
+// m's summary instead of their buttons, and returns the ts of the last one
+// edited, the thread m goes in ("" when none was). A message not out yet,
+// or out without a ts (shared with a file), is left alone, and one Slack
+// will not edit any more is logged and left.
+func (s slackSender) amend(ctx context.Context, m schedule.Message) (string, error) {
+	if len(m.Reply.Amends) == 0 || s.sent == nil {
+		return "", nil
+	}
+	note := m.Reply.Summary()
+	if t := strings.TrimSpace(m.Reply.Text); t != "" && m.Reply.Title != "" {
+		note += " — " + t
+	}
+	thread := ""
+	for _, key := range m.Reply.Amends {
+		it, ok, err := s.sent.Item(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		if !ok || it.Platform != m.Channel.Platform || it.Channel != m.Channel.ID || it.Ref == "" {
+			continue
+		}
+		_, earlier, err := bot.DecodeOutgoing(it.Payload)
+		if err != nil {
+			return "", err
+		}
+		err = s.poster.Amend(ctx, it.Channel, it.Ref, earlier, s.more(earlier.Lang), note)
+		if errors.Is(err, slack.ErrNotEditable) {
+			if s.log != nil {
+				s.log.Warn("slack: an earlier message cannot be edited; the news goes as a new message", "key", key, "err", err)
+			}
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		thread = it.Ref
+	}
+	return thread, nil
 }
 
 // lineSender delivers scheduled reports to LINE chats through the pusher,
@@ -104,7 +162,7 @@ func newChatWith(e env, text *locales.Catalog, store kpiStore, charts *bot.Bot, 
 			opts = append(opts, slack.WithHTTPClient(hc.slack))
 		}
 		c.poster = slack.NewPoster(c.slack.botToken, c.slack.apiURL, opts...)
-		c.senders["slack"] = slackSender{poster: c.poster, text: text, charts: charts, log: log}
+		c.senders["slack"] = slackSender{poster: c.poster, text: text, sent: store, charts: charts, log: log}
 	}
 	if c.line.enabled() {
 		client, err := line.NewClient(line.ClientConfig{Token: c.line.token, BaseURL: c.line.apiURL, HTTP: hc.line, Log: log})

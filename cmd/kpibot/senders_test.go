@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	_ "image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +132,114 @@ func digestToSlack(t *testing.T, withCharts bool) {
 	if err != nil || format != "png" || img.Bounds().Dx() != chart.Large.W || img.Bounds().Dy() < chart.Large.H {
 		t.Errorf("the chart: %q %v, %v", format, img.Bounds(), err)
 	}
+}
+
+// TestSlackAmendsAlertMessages: a notice that amends an alert's messages
+// (an acknowledgement from LINE) edits the Slack message the alert went
+// out in — its buttons gone, the notice's summary in their place — and
+// goes in its thread; an outage of chat.update is ridden out; a message
+// Slack will not edit, or one not out, leaves the notice a message of its
+// own.
+func TestSlackAmendsAlertMessages(t *testing.T) {
+	ctx := context.Background()
+	now := demoNow
+	store, err := openStore(ctx, env{now: func() time.Time { return now }}, filepath.Join(t.TempDir(), "amend.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	text, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := slacktest.NewMessages(t, testBotToken)
+	mux := http.NewServeMux()
+	msgs.Register(mux, "/api/")
+	fake := httptest.NewServer(mux)
+	defer fake.Close()
+	sender := slackSender{poster: slack.NewPoster(testBotToken, fake.URL+"/api/"), text: text, sent: store}
+	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: nopRenderer{},
+		Senders: map[string]schedule.Sender{"slack": sender}, Clock: clockwork.NewFakeClockAt(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hq := kpi.ChatChannel{Platform: "slack", ID: "C-HQ", Role: kpi.RoleHQ, Lang: "en"}
+	send := func(key string, r bot.Reply) {
+		t.Helper()
+		data, err := bot.EncodeOutgoing(hq, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Enqueue(ctx, kpi.OutboxItem{Key: key, Platform: "slack", Channel: hq.ID, Payload: data,
+			NextTry: now, Created: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sched.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if it, _, err := store.Item(ctx, key); it.Sent.IsZero() || err != nil {
+			t.Fatalf("%s not sent: %+v (%v)", key, it, err)
+		}
+	}
+	alert := func(id string) bot.Reply {
+		return bot.Reply{Title: "[critical] Amazon JP: negative reviews", Verdict: kpi.VerdictBreach,
+			Fields:  []bot.Field{{Label: "Value", Value: "5"}},
+			Buttons: []bot.Button{{Label: "Acknowledge", Command: "/kpi ack " + id}, {Label: "Resolve", Command: "/kpi resolve " + id}},
+			Lang:    locales.English}
+	}
+	notice := func(id string, amends ...string) bot.Reply {
+		return bot.Reply{Title: "[acknowledged] Amazon JP: negative reviews",
+			Text: "#" + id + " was acknowledged by line:U-SATO: someone is on it.", Amends: amends, Lang: locales.English}
+	}
+
+	send("alert:7:open:slack:C-HQ", alert("7"))
+	open := msgs.Posted()[0]
+	if !strings.Contains(string(open.Blocks), `"actions"`) {
+		t.Fatalf("the alert went out without its buttons: %s", open.Blocks)
+	}
+	msgs.Break("chat.update", 1) // an outage: the poster tries again
+	send("alert:7:ack-1:slack:C-HQ", notice("7", "alert:7:open:slack:C-HQ",
+		"alert:7:open:slack:C-OTHER",   // another channel's: not for this one
+		"alert:7:resend-1:slack:C-HQ")) // never queued
+	ups := msgs.Updates()
+	if len(ups) != 1 || ups[0].TS != open.TS || ups[0].Channel != "C-HQ" {
+		t.Fatalf("updates %+v, want one of the alert's message %s", ups, open.TS)
+	}
+	edited := string(ups[0].Blocks)
+	if strings.Contains(edited, `"actions"`) || !strings.Contains(edited, "negative reviews") ||
+		!strings.Contains(edited, "was acknowledged by line:U-SATO") {
+		t.Errorf("the edited alert: %s; want its blocks without buttons, with the notice", edited)
+	}
+	posted := msgs.Posted()
+	if len(posted) != 2 || posted[1].ThreadTS != open.TS || !strings.Contains(posted[1].Text, "acknowledged") {
+		t.Errorf("the notice: %+v; want it in the alert's thread %s", posted[1:], open.TS)
+	}
+	if n := msgs.Calls("chat.update"); n != 2 {
+		t.Errorf("%d chat.update calls, want 2: the 500 and its retry", n)
+	}
+
+	// Slack will not edit #8's message: the notice goes on its own.
+	send("alert:8:open:slack:C-HQ", alert("8"))
+	msgs.Refuse(msgs.Posted()[2].TS, "cant_update_message")
+	send("alert:8:ack-1:slack:C-HQ", notice("8", "alert:8:open:slack:C-HQ"))
+	posted = msgs.Posted()
+	if len(msgs.Updates()) != 1 || len(posted) != 4 || posted[3].ThreadTS != "" {
+		t.Errorf("after a refused edit: %d updates, posted %+v; want the notice alone, not in a thread", len(msgs.Updates()), posted[3:])
+	}
+	// A message that was never sent (still failing, say) is not edited.
+	data, _ := bot.EncodeOutgoing(hq, alert("9"))
+	store.Enqueue(ctx, kpi.OutboxItem{Key: "alert:9:open:slack:C-HQ", Platform: "slack", Channel: hq.ID, Payload: data,
+		NextTry: now.Add(time.Hour), Created: now})
+	send("alert:9:ack-1:slack:C-HQ", notice("9", "alert:9:open:slack:C-HQ"))
+	if posted = msgs.Posted(); len(msgs.Updates()) != 1 || len(posted) != 5 || posted[4].ThreadTS != "" {
+		t.Errorf("with the alert not out: %d updates, posted %+v", len(msgs.Updates()), posted[4:])
+	}
+}
+
+// nopRenderer makes no reports: the tests that use it queue their own
+// messages.
+type nopRenderer struct{}
+
+func (nopRenderer) Report(context.Context, string, kpi.ChatChannel, kpi.Date) (bot.Reply, error) {
+	return bot.Reply{}, errors.New("no reports here")
 }

@@ -281,6 +281,7 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
+	alerts.WhenQueued(sched.FlushSoon) // an acknowledgement from LINE reaches Slack at once
 
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {

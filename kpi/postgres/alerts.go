@@ -61,8 +61,8 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	if a.ID == 0 {
 		err := s.pool.QueryRow(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
-			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at,
+			messages) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 			vals...).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("postgres: save new alert %s: %w", a.Key, err)
@@ -71,7 +71,8 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE alerts SET key = $1, metric = $2, shop = $3, severity = $4, state = $5, opened_at = $6,
 		updated_at = $7, resolved_at = $8, snoozed_until = $9, acked_by = $10, escalations = $11, value = $12, target = $13,
-		sample = $14, channels = $15, notified_at = $16, notified_value = $17, updates = $18, paged_at = $19 WHERE id = $20`,
+		sample = $14, channels = $15, notified_at = $16, notified_value = $17, updates = $18, paged_at = $19,
+		messages = $20 WHERE id = $21`,
 		append(vals, a.ID)...)
 	return updated(tag, err, fmt.Sprintf("save alert %d", a.ID), "no such alert")
 }

@@ -73,8 +73,8 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	if a.ID == 0 {
 		res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, metric, shop, severity, state, opened_at, updated_at, resolved_at,
-			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
+			snoozed_until, acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at, messages)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, vals...)
 		if err != nil {
 			return fmt.Errorf("sqlite: save new alert %s: %w", a.Key, err)
 		}
@@ -87,7 +87,7 @@ func (s *Store) SaveAlert(ctx context.Context, a *kpi.Alert) error {
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET key = ?, metric = ?, shop = ?, severity = ?, state = ?, opened_at = ?,
 		updated_at = ?, resolved_at = ?, snoozed_until = ?, acked_by = ?, escalations = ?, value = ?, target = ?, sample = ?,
-		channels = ?, notified_at = ?, notified_value = ?, updates = ?, paged_at = ? WHERE id = ?`, append(vals, a.ID)...)
+		channels = ?, notified_at = ?, notified_value = ?, updates = ?, paged_at = ?, messages = ? WHERE id = ?`, append(vals, a.ID)...)
 	return outboxUpdated(res, err, fmt.Sprintf("save alert %d", a.ID), "no such alert")
 }
 

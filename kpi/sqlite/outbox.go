@@ -113,11 +113,33 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	return items, nil
 }
 
-// MarkSent records that an item was delivered; the first delivery time
-// stays if it is marked twice.
-func (s *Store) MarkSent(ctx context.Context, key string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, "UPDATE outbox SET sent_at = COALESCE(sent_at, ?) WHERE key = ?", at.Unix(), key)
+// MarkSent records that an item was delivered, as the platform's message
+// ref; the first delivery's time and ref stay if it is marked twice.
+func (s *Store) MarkSent(ctx context.Context, key string, at time.Time, ref string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET ref = CASE WHEN sent_at IS NULL THEN ? ELSE ref END,
+		sent_at = COALESCE(sent_at, ?) WHERE key = ?`, ref, at.Unix(), key)
 	return outboxUpdated(res, err, "mark outbox item "+key+" sent", "no such item")
+}
+
+// Item returns the item of key, sent or not.
+func (s *Store) Item(ctx context.Context, key string) (kpi.OutboxItem, bool, error) {
+	it := kpi.OutboxItem{Key: key}
+	var next, created int64
+	var sent sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT platform, channel, payload, attempts, next_try, last_error, created_at, sent_at, ref
+		FROM outbox WHERE key = ?`, key).
+		Scan(&it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kpi.OutboxItem{}, false, nil
+	}
+	if err != nil {
+		return kpi.OutboxItem{}, false, fmt.Errorf("sqlite: read outbox item %s: %w", key, err)
+	}
+	it.NextTry, it.Created = time.Unix(next, 0).UTC(), time.Unix(created, 0).UTC()
+	if sent.Valid {
+		it.Sent = time.Unix(sent.Int64, 0).UTC()
+	}
+	return it, true, nil
 }
 
 // MarkFailed records a failed delivery of an unsent item.

@@ -788,8 +788,23 @@ func testOutbox(t *testing.T, open opener) {
 	due(now.Add(10*time.Minute), 10, c, b, a)
 	pending(3)
 
-	if err := o.MarkSent(ctx, a.Key, now.Add(time.Second)); err != nil {
+	if got, ok, err := o.Item(ctx, a.Key); err != nil || !ok || !got.Sent.IsZero() || got.Ref != "" || string(got.Payload) != string(a.Payload) {
+		t.Errorf("Item(%s) before it is sent = %+v, %v, %v; want it unsent, without a ref", a.Key, got, ok, err)
+	}
+	if err := o.MarkSent(ctx, a.Key, now.Add(time.Second), "1700000000.000100"); err != nil {
 		t.Fatalf("MarkSent: %v", err)
+	}
+	// A second mark (a sender that ran twice) keeps the first time and ref.
+	if err := o.MarkSent(ctx, a.Key, now.Add(time.Minute), "1700000099.000900"); err != nil {
+		t.Fatalf("MarkSent again: %v", err)
+	}
+	got, ok, err := o.Item(ctx, a.Key)
+	if err != nil || !ok || !got.Sent.Equal(now.Add(time.Second).Truncate(time.Second)) || got.Ref != "1700000000.000100" ||
+		got.Platform != a.Platform || got.Channel != a.Channel || string(got.Payload) != string(a.Payload) {
+		t.Errorf("Item(%s) once sent = %+v, %v, %v; want sent at %v with ref 1700000000.000100", a.Key, got, ok, err, now.Add(time.Second))
+	}
+	if _, ok, err := o.Item(ctx, "nope"); ok || err != nil {
+		t.Errorf("Item of an unknown key = %v, %v; want not found", ok, err)
 	}
 	due(now.Add(time.Hour), 10, c, b)
 	pending(2)
@@ -802,7 +817,7 @@ func testOutbox(t *testing.T, open opener) {
 	if err := o.MarkFailed(ctx, a.Key, now.Add(time.Hour), "late"); err == nil {
 		t.Error("MarkFailed of a sent item: no error")
 	}
-	if err := o.MarkSent(ctx, "nope", now); err == nil {
+	if err := o.MarkSent(ctx, "nope", now, ""); err == nil {
 		t.Error("MarkSent of an unknown key: no error")
 	}
 	if err := o.MarkFailed(ctx, "nope", now, "x"); err == nil {
@@ -823,7 +838,7 @@ func sameAlert(got, want kpi.Alert) bool {
 		got.AckedBy == want.AckedBy && got.Escalations == want.Escalations && eqFloat(got.Value, want.Value) &&
 		eqFloat(got.Target, want.Target) && got.Sample == want.Sample && reflect.DeepEqual(got.Channels, want.Channels) &&
 		eqTime(got.Notified, want.Notified) && eqFloat(got.NotifiedValue, want.NotifiedValue) && got.Updates == want.Updates &&
-		eqTime(got.Paged, want.Paged)
+		eqTime(got.Paged, want.Paged) && reflect.DeepEqual(got.Messages, want.Messages)
 }
 
 // testAlerts: an episode gets a new id, is read back by id and while active
@@ -849,6 +864,7 @@ func testAlerts(t *testing.T, open opener) {
 	}
 	b := kpi.Alert{Key: "acos:yahoo", Metric: "acos", Shop: "yahoo", Severity: kpi.SeverityWarning, State: kpi.AlertOpen,
 		Opened: now, Updated: now, Value: math.Inf(1), Target: 0.3, Sample: 50, Channels: []string{"slack:C-HQ", "line:U-JP"},
+		Messages: []string{"alert:1+2:open:slack:C-HQ", "alert:1:update-1:slack:C-HQ"},
 		Notified: now, NotifiedValue: math.Inf(1)}
 	if err := st.SaveAlert(ctx, &b); err != nil || b.ID <= a.ID {
 		t.Fatalf("SaveAlert of a second alert = %v, id %d after %d", err, b.ID, a.ID)
@@ -1289,7 +1305,7 @@ func testOutboxClaims(t *testing.T, open opener) {
 	if items, err := o.Due(ctx, now.Add(5*time.Minute-time.Second), 100); err != nil || len(items) != 0 {
 		t.Errorf("Due before the leases end = %d items, %v; want none", len(items), err)
 	}
-	if err := o.MarkSent(ctx, first[0].Key, now.Add(time.Second)); err != nil {
+	if err := o.MarkSent(ctx, first[0].Key, now.Add(time.Second), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.MarkFailed(ctx, first[1].Key, now.Add(time.Minute), "429"); err != nil {

@@ -1,9 +1,10 @@
-// Package slacktest fakes the file uploads of Slack's Web API for tests,
-// which slack-go's own slacktest lacks: files.getUploadURLExternal, the
-// upload URL it hands out, and files.completeUploadExternal, as Slack
-// documents them (docs.slack.dev/reference/methods/files.getUploadURLExternal
-// and files.completeUploadExternal). It checks what Slack checks, answers
-// as Slack does, and keeps the files it shared.
+// Package slacktest fakes the parts of Slack's Web API that kpibot's tests
+// need and slack-go's own slacktest lacks: the file uploads
+// (files.getUploadURLExternal, the upload URL it hands out, and
+// files.completeUploadExternal), messages that can be edited
+// (chat.postMessage, chat.update) and the token checks (auth.test,
+// apps.connections.open), as Slack documents them. It checks what Slack
+// checks, answers as Slack does, and keeps what it was sent.
 package slacktest
 
 import (

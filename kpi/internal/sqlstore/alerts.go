@@ -14,17 +14,17 @@ import (
 // AlertColumns are the columns of the alerts table that ScanAlert reads and
 // AlertValues gives, id first (AlertValues leaves it out), in their order.
 const AlertColumns = `id, key, metric, shop, severity, state, opened_at, updated_at, resolved_at, snoozed_until,
-	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at`
+	acked_by, escalations, value, target, sample, channels, notified_at, notified_value, updates, paged_at, messages`
 
 // ScanAlert reads a row of AlertColumns: times are Unix seconds (0 for
-// none), values NULL for NaN, channels joined by commas.
+// none), values NULL for NaN, channels and messages joined by commas.
 func ScanAlert(row interface{ Scan(...any) error }) (kpi.Alert, error) {
 	var a kpi.Alert
-	var severity, state, channels string
+	var severity, state, channels, messages string
 	var opened, updated, resolved, snoozed, notified, paged int64
 	var value, notifiedValue sql.NullFloat64
 	err := row.Scan(&a.ID, &a.Key, &a.Metric, &a.Shop, &severity, &state, &opened, &updated, &resolved, &snoozed,
-		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates, &paged)
+		&a.AckedBy, &a.Escalations, &value, &a.Target, &a.Sample, &channels, &notified, &notifiedValue, &a.Updates, &paged, &messages)
 	if err != nil {
 		return kpi.Alert{}, err
 	}
@@ -35,12 +35,15 @@ func ScanAlert(row interface{ Scan(...any) error }) (kpi.Alert, error) {
 	if channels != "" {
 		a.Channels = strings.Split(channels, ",")
 	}
+	if messages != "" {
+		a.Messages = strings.Split(messages, ",")
+	}
 	return a, nil
 }
 
 // AlertValues are the stored values of a, in the order of AlertColumns
-// without the id. An alert needs a key and a state, and channels that are
-// not empty and hold no comma.
+// without the id. An alert needs a key and a state, and channels and
+// messages that are not empty and hold no comma.
 func AlertValues(a *kpi.Alert) ([]any, error) {
 	if a.Key == "" || a.State == "" {
 		return nil, errors.New("an alert needs a key and a state")
@@ -50,9 +53,15 @@ func AlertValues(a *kpi.Alert) ([]any, error) {
 			return nil, fmt.Errorf("bad channel %q", c)
 		}
 	}
+	for _, k := range a.Messages {
+		if k == "" || strings.Contains(k, ",") {
+			return nil, fmt.Errorf("bad message key %q", k)
+		}
+	}
 	return []any{a.Key, a.Metric, a.Shop, string(a.Severity), string(a.State), UnixOrZero(a.Opened), UnixOrZero(a.Updated),
 		UnixOrZero(a.Resolved), UnixOrZero(a.SnoozedUntil), a.AckedBy, a.Escalations, nanNull(a.Value), a.Target, a.Sample,
-		strings.Join(a.Channels, ","), UnixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates, UnixOrZero(a.Paged)}, nil
+		strings.Join(a.Channels, ","), UnixOrZero(a.Notified), nanNull(a.NotifiedValue), a.Updates, UnixOrZero(a.Paged),
+		strings.Join(a.Messages, ",")}, nil
 }
 
 // UnixTime is the time of Unix seconds; 0 is the zero time.

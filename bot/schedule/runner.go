@@ -8,12 +8,14 @@ import (
 	"github.com/jonboulle/clockwork"
 )
 
-// evaluator runs Config.Evaluate one run at a time. A run asked for while
-// one is going is neither lost nor stacked: the requests that come during a
-// run make exactly one more run after it, so that the data they came for
-// is judged, once.
-type evaluator struct {
-	fn    func(ctx context.Context) error // Config.Evaluate
+// runner runs a job one run at a time: Config.Evaluate, or a flush of the
+// outbox asked for by FlushSoon. A run asked for while one is going is
+// neither lost nor stacked: the requests that come during a run make
+// exactly one more run after it, so that the data they came for is judged,
+// or the messages they queued sent, once.
+type runner struct {
+	name  string                          // in logs: "evaluate", "flush"
+	fn    func(ctx context.Context) error // Config.Evaluate, or a flush
 	clock clockwork.Clock
 	log   *slog.Logger
 	leads func(ctx context.Context) bool // nil: always; else a run is skipped when it says no
@@ -25,11 +27,11 @@ type evaluator struct {
 	started sync.WaitGroup // the goroutines runAsync started
 }
 
-// run evaluates now in the caller's goroutine and returns when done, or,
+// run runs fn now in the caller's goroutine and returns when done, or,
 // when a run is going, asks for one more after it and returns at once. The
 // caller that finds no run going runs the ones asked for meanwhile too.
 // After ctx ends it starts no run.
-func (e *evaluator) run(ctx context.Context) {
+func (e *runner) run(ctx context.Context) {
 	e.mu.Lock()
 	if ctx.Err() != nil {
 		e.mu.Unlock()
@@ -56,9 +58,10 @@ func (e *evaluator) run(ctx context.Context) {
 }
 
 // runAsync is run in a goroutine, for a caller that should not wait for the
-// evaluation (a sync's job, which would otherwise hold its singleton slot).
+// run (a sync's job, which would otherwise hold its singleton slot; a chat
+// command whose notices are to go out).
 // close waits for the goroutine; after close, runAsync does nothing.
-func (e *evaluator) runAsync(ctx context.Context) {
+func (e *runner) runAsync(ctx context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -68,30 +71,30 @@ func (e *evaluator) runAsync(ctx context.Context) {
 }
 
 // close makes runAsync start nothing more and waits for the goroutines it
-// started: promptly once their context is cancelled, if Evaluate heeds it.
-func (e *evaluator) close() {
+// started: promptly once their context is cancelled, if fn heeds it.
+func (e *runner) close() {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
 	e.started.Wait()
 }
 
-// once runs Evaluate once, if this replica leads, logging its error and
-// its panic rather than dying of it or stopping the evaluations.
-func (e *evaluator) once(ctx context.Context) {
+// once runs fn once, if this replica leads, logging its error and its
+// panic rather than dying of it or stopping the runs.
+func (e *runner) once(ctx context.Context) {
 	defer func() {
 		if p := recover(); p != nil {
-			e.log.Error("schedule: evaluate panicked", "panic", p)
+			e.log.Error("schedule: "+e.name+" panicked", "panic", p)
 		}
 	}()
 	if e.leads != nil && !e.leads(ctx) {
-		e.log.Debug("schedule: evaluation skipped: another replica leads")
+		e.log.Debug("schedule: " + e.name + " skipped: another replica leads")
 		return
 	}
 	start := e.clock.Now()
 	if err := e.fn(ctx); err != nil {
-		e.log.Error("schedule: evaluate", "err", err)
+		e.log.Error("schedule: "+e.name, "err", err)
 		return
 	}
-	e.log.Debug("schedule: evaluated", "took", e.clock.Since(start))
+	e.log.Debug("schedule: "+e.name+" done", "took", e.clock.Since(start))
 }
