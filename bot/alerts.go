@@ -15,9 +15,12 @@ import (
 // AlertDesk is what the chat commands do with alerts.
 type AlertDesk interface {
 	Active(ctx context.Context, allowed []string) ([]kpi.Alert, error)
-	Ack(ctx context.Context, id int64, actor string) (kpi.Alert, error)
-	Snooze(ctx context.Context, id int64, actor string, until time.Time) (kpi.Alert, error) // zero until: until resolved
-	Resolve(ctx context.Context, id int64, actor string) (kpi.Alert, error)
+	// Ack, Snooze and Resolve change an alert for actor (a user id), from
+	// the chat where ("slack:C123"; "" for none), which the command's own
+	// reply tells.
+	Ack(ctx context.Context, id int64, actor, where string) (kpi.Alert, error)
+	Snooze(ctx context.Context, id int64, actor, where string, until time.Time) (kpi.Alert, error) // zero until: until resolved
+	Resolve(ctx context.Context, id int64, actor, where string) (kpi.Alert, error)
 	// Rules lists the rules in force for the allowed shops (nil: every
 	// shop): one per metric for every shop, and one per shop and metric
 	// where a shop's differs.
@@ -248,18 +251,22 @@ func (b *Bot) onAlert(ctx context.Context, req Request, cmd Command, shops []kpi
 	var a kpi.Alert
 	var err error
 	key := ""
+	where := "" // the chat the command came from: this reply is its news
+	if req.Channel != nil {
+		where = req.Channel.Platform + ":" + req.Channel.ID
+	}
 	switch cmd.Action {
 	case ActionAck:
-		a, err = b.alerts.Ack(ctx, cmd.AlertID, req.User)
+		a, err = b.alerts.Ack(ctx, cmd.AlertID, req.User, where)
 		key = "alerts.acked"
 	case ActionSnooze:
-		a, err = b.alerts.Snooze(ctx, cmd.AlertID, req.User, cmd.Snooze.Until(b.now()))
+		a, err = b.alerts.Snooze(ctx, cmd.AlertID, req.User, where, cmd.Snooze.Until(b.now()))
 		key = "alerts.snoozed"
 		if a.SnoozedUntil.IsZero() {
 			key = "alerts.snoozed_resolved"
 		}
 	case ActionResolve:
-		a, err = b.alerts.Resolve(ctx, cmd.AlertID, req.User)
+		a, err = b.alerts.Resolve(ctx, cmd.AlertID, req.User, where)
 		key = "alerts.resolved"
 	default:
 		return b.errorReply(fmt.Errorf("bot: %q is done to no alert", cmd.Action))

@@ -217,8 +217,8 @@ func (w *world) messages() []digestMsg {
 		out = append(out, m)
 	}
 	for _, p := range w.slack.postsSoFar() {
-		out = append(out, digestMsg{platform: "slack", chat: p.Get("channel"),
-			text: p.Get("text") + "\n" + decodedStrings([]byte(p.Get("blocks"))), why: "a chat.postMessage, no upload"})
+		out = append(out, digestMsg{platform: "slack", chat: p.Channel,
+			text: p.Text + "\n" + decodedStrings(p.Blocks), why: "a chat.postMessage, no upload"})
 	}
 	for _, s := range w.line.Sent() {
 		if s.Op != "pushMessage" {

@@ -117,17 +117,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// fakeSlack is a local Slack Web API (chat.postMessage, file uploads) and
-// the slash commands' response_url, recording what they get.
+// fakeSlack is a local Slack Web API (chat.postMessage, chat.update, file
+// uploads) and the slash commands' response_url, recording what they get.
 type fakeSlack struct {
 	*httptest.Server
-	files     *slacktest.Files // the uploads: a reply with a chart
+	files     *slacktest.Files    // the uploads: a reply with a chart
+	messages  *slacktest.Messages // the messages, as edited since
 	mu        sync.Mutex
-	posts     []url.Values
 	responses []string // the bodies posted to response_url
-	// outageUntil: until then the Web API's chat.postMessage and file
-	// calls answer 500 and 429 (Retry-After: 1) in turn; faults counts
-	// those answers.
+	// outageUntil: until then the Web API's chat.postMessage, chat.update
+	// and file calls answer 500 and 429 (Retry-After: 1) in turn; faults
+	// counts those answers.
 	outageUntil time.Time
 	faults      int
 }
@@ -149,7 +149,7 @@ func (f *fakeSlack) faulted() int {
 // failing answers r with the outage's next error while it lasts.
 func (f *fakeSlack) failing(w http.ResponseWriter, r *http.Request) bool {
 	p := r.URL.Path
-	if p != "/api/chat.postMessage" && !strings.HasPrefix(p, "/api/files.") && !strings.HasPrefix(p, "/upload/") {
+	if !strings.HasPrefix(p, "/api/chat.") && !strings.HasPrefix(p, "/api/files.") && !strings.HasPrefix(p, "/upload/") {
 		return false
 	}
 	f.mu.Lock()
@@ -172,20 +172,10 @@ func (f *fakeSlack) failing(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{files: slacktest.NewFiles(t, slackBotToken)}
+	f := &fakeSlack{files: slacktest.NewFiles(t, slackBotToken), messages: slacktest.NewMessages(t, slackBotToken)}
 	mux := http.NewServeMux()
 	f.files.Register(mux, "/api/")
-	mux.HandleFunc("POST /api/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		f.mu.Lock()
-		f.posts = append(f.posts, r.PostForm)
-		f.mu.Unlock()
-		channel := r.PostForm.Get("channel")
-		if channel == "" {
-			channel = hqChannel
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channel, "ts": "1700000000.000100"})
-	})
+	f.messages.Register(mux, "/api/")
 	mux.HandleFunc("POST /response", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
@@ -202,12 +192,9 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	return f
 }
 
-// postsSoFar returns the chat.postMessage forms received so far.
-func (f *fakeSlack) postsSoFar() []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]url.Values(nil), f.posts...)
-}
+// postsSoFar returns the messages chat.postMessage took so far, as they
+// are now (edited or not).
+func (f *fakeSlack) postsSoFar() []slacktest.Message { return f.messages.Posted() }
 
 func (f *fakeSlack) responseBodies() []string {
 	f.mu.Lock()

@@ -591,7 +591,7 @@ func (m *Manager) broadcast(ctx context.Context, a kpi.Alert, event string, rele
 // got it, then it is saved resolved.
 func (m *Manager) resolve(ctx context.Context, a *kpi.Alert, now time.Time) error {
 	a.Resolved = now
-	if err := m.notify(ctx, *a, "resolve", "resolve", "", now); err != nil {
+	if err := m.notify(ctx, *a, "resolve", "resolve", "", "", now); err != nil {
 		return err
 	}
 	a.State, a.Updated = kpi.AlertResolved, now
@@ -734,27 +734,28 @@ func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
 }
 
 // Ack records that actor is on the alert: it is not escalated any more.
-// The channels that got it are told. Acknowledging an acknowledged alert
-// changes nothing.
-func (m *Manager) Ack(ctx context.Context, id int64, actor string) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, "ack", time.Time{})
+// The channels that got it are told (see notify for where, the chat the
+// command came from). Acknowledging an acknowledged alert changes nothing.
+func (m *Manager) Ack(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
+	return m.act(ctx, id, actor, where, "ack", time.Time{})
 }
 
 // Snooze quiets the alert until until (zero: until it resolves): no
 // updates, no escalation. The channels that got it are told.
-func (m *Manager) Snooze(ctx context.Context, id int64, actor string, until time.Time) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, "snooze", until)
+func (m *Manager) Snooze(ctx context.Context, id int64, actor, where string, until time.Time) (kpi.Alert, error) {
+	return m.act(ctx, id, actor, where, "snooze", until)
 }
 
 // Resolve ends the alert by hand; the channels that got it are told. No
 // new episode of its rule opens for the shop until the KPI has cleared.
-func (m *Manager) Resolve(ctx context.Context, id int64, actor string) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, "resolve", time.Time{})
+func (m *Manager) Resolve(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
+	return m.act(ctx, id, actor, where, "resolve", time.Time{})
 }
 
-// act does action (ack, snooze, resolve) to alert id for actor, writes the
-// audit log and tells the channels that got the alert.
-func (m *Manager) act(ctx context.Context, id int64, actor, action string, until time.Time) (kpi.Alert, error) {
+// act does action (ack, snooze, resolve) to alert id for actor, from the
+// chat where, writes the audit log and tells the channels that got the
+// alert.
+func (m *Manager) act(ctx context.Context, id int64, actor, where, action string, until time.Time) (kpi.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -816,7 +817,7 @@ func (m *Manager) act(ctx context.Context, id int64, actor, action string, until
 		}
 		event = fmt.Sprintf("%s-%d", action, len(log))
 	}
-	if err := m.notify(ctx, a, action, event, actor, now); err != nil {
+	if err := m.notify(ctx, a, action, event, actor, where, now); err != nil {
 		return a, fmt.Errorf("alert: %s %d: %w", action, id, err)
 	}
 	if m.queued != nil {
@@ -831,8 +832,12 @@ func (m *Manager) act(ctx context.Context, id int64, actor, action string, until
 // resolve) made by actor ("" for kpibot itself). A warning's notice waits
 // for business hours, as the warning did. Each notice amends the messages
 // the channel got about the episode (Reply.Amends): on Slack they are
-// edited to show what became of it, and lose their buttons.
-func (m *Manager) notify(ctx context.Context, a kpi.Alert, action, event, actor string, now time.Time) error {
+// edited to show what became of it, and lose their buttons. The chat the
+// change was made from (where, "slack:C123"; "" for none) has the
+// command's reply for news: a LINE chat there gets no notice, which would
+// say it again and spend a push of the monthly quota; a Slack channel
+// gets it, for the edits, in the alert's thread.
+func (m *Manager) notify(ctx context.Context, a kpi.Alert, action, event, actor, where string, now time.Time) error {
 	if len(a.Channels) == 0 {
 		return nil
 	}
@@ -844,6 +849,9 @@ func (m *Manager) notify(ctx context.Context, a kpi.Alert, action, event, actor 
 	for _, ch := range chans {
 		if !slices.Contains(a.Channels, channelID(ch)) {
 			continue // not told of it, or unbound since
+		}
+		if channelID(ch) == where && ch.Platform != "slack" {
+			continue // the command's reply told it
 		}
 		key := fmt.Sprintf("alert:%d:%s:%s:%s", a.ID, event, ch.Platform, ch.ID)
 		var amends []string

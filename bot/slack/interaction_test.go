@@ -249,7 +249,7 @@ func (d *alertDesk) Active(context.Context, []string) ([]kpi.Alert, error) {
 	return []kpi.Alert{d.alert()}, nil
 }
 
-func (d *alertDesk) Ack(_ context.Context, id int64, actor string) (kpi.Alert, error) {
+func (d *alertDesk) Ack(_ context.Context, id int64, actor, where string) (kpi.Alert, error) {
 	if id != 12 {
 		return kpi.Alert{}, kpi.Errorf(kpi.NotFound, "error.alert_unknown", map[string]any{"ID": id}, nil)
 	}
@@ -261,11 +261,11 @@ func (d *alertDesk) Ack(_ context.Context, id int64, actor string) (kpi.Alert, e
 	return a, nil
 }
 
-func (d *alertDesk) Snooze(context.Context, int64, string, time.Time) (kpi.Alert, error) {
+func (d *alertDesk) Snooze(context.Context, int64, string, string, time.Time) (kpi.Alert, error) {
 	return kpi.Alert{}, fmt.Errorf("not in this test")
 }
 
-func (d *alertDesk) Resolve(context.Context, int64, string) (kpi.Alert, error) {
+func (d *alertDesk) Resolve(context.Context, int64, string, string) (kpi.Alert, error) {
 	return kpi.Alert{}, fmt.Errorf("not in this test")
 }
 

@@ -142,12 +142,16 @@ func TestAlertsBadInput(t *testing.T) {
 type listDesk []kpi.Alert
 
 func (d listDesk) Active(context.Context, []string) ([]kpi.Alert, error) { return d, nil }
-func (d listDesk) Ack(context.Context, int64, string) (kpi.Alert, error) { return kpi.Alert{}, nil }
-func (d listDesk) Snooze(context.Context, int64, string, time.Time) (kpi.Alert, error) {
+func (d listDesk) Ack(context.Context, int64, string, string) (kpi.Alert, error) {
 	return kpi.Alert{}, nil
 }
-func (d listDesk) Resolve(context.Context, int64, string) (kpi.Alert, error) { return kpi.Alert{}, nil }
-func (d listDesk) Rules(context.Context, []string) ([]bot.RuleView, error)   { return nil, nil }
+func (d listDesk) Snooze(context.Context, int64, string, string, time.Time) (kpi.Alert, error) {
+	return kpi.Alert{}, nil
+}
+func (d listDesk) Resolve(context.Context, int64, string, string) (kpi.Alert, error) {
+	return kpi.Alert{}, nil
+}
+func (d listDesk) Rules(context.Context, []string) ([]bot.RuleView, error) { return nil, nil }
 func (d listDesk) ChangeRule(context.Context, kpi.RuleOverride, bool, string) (bot.RuleView, error) {
 	return bot.RuleView{}, nil
 }

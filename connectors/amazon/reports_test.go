@@ -634,3 +634,19 @@ func TestReportsFakeChecksRequests(t *testing.T) {
 		})
 	}
 }
+
+// A Quick fake's report is done at its first poll: the sync stores it
+// without waiting, and the fake's getReport was asked once.
+func TestReportsFakeQuick(t *testing.T) {
+	e := newReportEnv(t)
+	e.reports.Quick()
+	f := reportFixtures[len(reportFixtures)-1] // feedback
+	e.reports.Set(f.typ, amazontest.Outcome{Document: f.document(t, reportVariants[0])})
+	if _, err := e.sync.SyncReport(t.Context(), f.name); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.stored(t).Reviews); got != f.records || e.fake.Calls("getReport") != 1 || !e.clock.Now().Equal(reportNow) {
+		t.Errorf("%d reviews stored after %d getReport calls, clock at %v; want %d after one, without a wait",
+			got, e.fake.Calls("getReport"), e.clock.Now(), f.records)
+	}
+}

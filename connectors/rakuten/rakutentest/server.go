@@ -43,7 +43,10 @@ type Fault struct {
 	Status int    // an HTTP status
 	Body   string // the answer's JSON; "": the gateway's error for Status
 	// Delay is a wait before answering (beyond a client's timeout: a
-	// timeout). With Status 0 the fake then answers as usual.
+	// timeout). With Status 0 the fake then answers as usual. The wait
+	// ends early when the client gives up; when the fake closes (the test
+	// ends), the request is dropped unanswered, so that a long Delay never
+	// holds the test's end.
 	Delay time.Duration
 }
 
@@ -62,8 +65,9 @@ type Search struct {
 type Server struct {
 	URL string
 
-	t   testing.TB
-	srv *httptest.Server
+	t      testing.TB
+	srv    *httptest.Server
+	closed chan struct{} // closed when the fake closes: delays end
 
 	mu         sync.Mutex
 	clock      func() time.Time           // when a request comes; nil: time.Now
@@ -87,13 +91,15 @@ type entry struct {
 // New starts a fake that stops when the test ends; the test fails if a
 // request broke RMS's rules.
 func New(t testing.TB) *Server {
-	s := &Server{t: t, maxResults: 15000, byNumber: map[string]json.RawMessage{}, faults: map[string][]Fault{}, calls: map[string]int{}}
+	s := &Server{t: t, closed: make(chan struct{}), maxResults: 15000, byNumber: map[string]json.RawMessage{}, faults: map[string][]Fault{},
+		calls: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /es/2.0/order/searchOrder/", s.handle("searchOrder", s.searchOrder))
 	mux.HandleFunc("POST /es/2.0/order/getOrder/", s.handle("getOrder", s.getOrder))
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
 	t.Cleanup(func() {
+		close(s.closed) // before Close, which waits for the requests held
 		s.srv.Close()
 		for _, v := range s.Violations() {
 			t.Errorf("rakutentest: %s", v)
@@ -277,6 +283,9 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, op string) bool {
 		case <-t.C:
 		case <-r.Context().Done(): // the client gave up
 			t.Stop()
+		case <-s.closed:
+			t.Stop()
+			panic(http.ErrAbortHandler) // the connection is dropped, unanswered
 		}
 	}
 	switch {

@@ -169,3 +169,39 @@ func TestFakePagesAndCounts(t *testing.T) {
 		t.Errorf("Batches = %v, want the one getOrder call", got)
 	}
 }
+
+// A request held by a Delay, from a client that never gives up, is dropped
+// unanswered when the fake closes: the test's end does not wait for it.
+func TestFakeDropsHeldRequestsAtClose(t *testing.T) {
+	done := make(chan error, 1)
+	began := time.Now()
+	t.Run("held", func(t *testing.T) {
+		s := rakutentest.New(t)
+		s.Fail("searchOrder", rakutentest.Fault{Delay: time.Hour})
+		body := search(now.Add(-time.Hour), now, 10, 1, 1)
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/es/2.0/order/searchOrder/", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json; charset=utf-8")
+			res, err := http.DefaultClient.Do(req) // no timeout
+			if err == nil {
+				res.Body.Close()
+				err = fmt.Errorf("answered %s", res.Status)
+			}
+			done <- err
+		}()
+		for s.Calls("searchOrder") == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}) // the fake closes here
+	select {
+	case err := <-done:
+		if strings.HasPrefix(err.Error(), "answered") {
+			t.Errorf("the held request was %s, want it dropped", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held request still open 5 s after the fake closed")
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("the fake took %v to close", d)
+	}
+}
