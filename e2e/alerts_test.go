@@ -51,11 +51,8 @@ const (
 func TestNegativeReviewBurst(t *testing.T) {
 	start := time.Date(2026, 11, 27, 14, 0, 0, 0, jst) // a Friday, not a holiday
 	began := time.Now()
-	clock := func() time.Time { return start.Add(time.Since(began)) }
 	w := newWorldWith(t, worldOptions{now: start, clock: true, setup: func(w *world) {
-		reports := w.amazon.ServeReports(clock)
-		reports.Quick()
-		reports.Set("GET_SELLER_FEEDBACK_DATA", amazontest.Outcome{Document: feedbackReport(start)})
+		w.reports.Set("GET_SELLER_FEEDBACK_DATA", amazontest.Outcome{Document: feedbackReport(start)})
 	}})
 
 	// One alert in each channel, with the reviews quoted, masked.

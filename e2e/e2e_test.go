@@ -206,6 +206,7 @@ func (f *fakeSlack) responseBodies() []string {
 type world struct {
 	t       *testing.T
 	amazon  *amazontest.Server
+	reports *amazontest.Reports // Amazon's reports: done at the first poll, cancelled (no data) unless set
 	rakuten *rakutentest.Server
 	line    *linetest.Server
 	slack   *fakeSlack
@@ -284,9 +285,11 @@ func newWorldWith(t *testing.T, o worldOptions) *world {
 		}
 	}
 	w.amazon.ServeOrders().Set(amz...)
-	// The Reports API is left out on purpose: with the real clock a report
-	// is polled 15 s apart (connectors/amazon pollFirst), too slow for a
-	// test; its createReport answers 404 and the orders are kept.
+	// A real report is polled 15 s apart (connectors/amazon pollFirst),
+	// too slow for a test: the fake's are done at the first poll. A type
+	// with no outcome set ends CANCELLED, as Amazon's do with no data.
+	w.reports = w.amazon.ServeReports(nil)
+	w.reports.Quick()
 
 	w.rakuten = rakutentest.New(t)
 	var rk []rakutentest.Order

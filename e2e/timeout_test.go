@@ -107,6 +107,12 @@ func TestMarketplaceTimeout(t *testing.T) {
 	if len(logged(w2.stderr.String(), "rakuten: synced")) != 0 {
 		t.Errorf("second serve: the hung pull was reported as synced:\n%s", w2.stderr)
 	}
+	// A pull cancelled by the stop is no failure: no error is logged.
+	for _, l := range strings.Split(w2.stderr.String(), "\n") {
+		if strings.Contains(l, `"level":"ERROR"`) {
+			t.Errorf("second serve logged an error for a clean stop: %s", l)
+		}
+	}
 
 	// The client gives up at 60 s and tries again; the retry stores the
 	// Rakuten orders. Not before the 60 s (counted from before serve
@@ -130,12 +136,13 @@ func TestMarketplaceTimeout(t *testing.T) {
 		t.Errorf("searchOrder called %d times, want 2: the hung call and its retry", calls)
 	}
 
-	// The timed-out call is logged as a warning that says so; the run
+	// The timed-out call is logged as a warning that says so, and which
+	// shop it was (two Rakuten shops can be told apart); the run
 	// succeeded and is not counted as a failure.
 	retries := logged(w.stderr.String(), "rakuten: retrying")
 	if len(retries) != 1 {
 		t.Errorf("%d \"rakuten: retrying\" lines, want 1 (for the timeout):\n%s", len(retries), w.stderr)
-	} else if r := retries[0]; r["level"] != "WARN" || r["op"] != "searchOrder" || r["attempt"] != 1.0 ||
+	} else if r := retries[0]; r["level"] != "WARN" || r["shop"] != "rk" || r["op"] != "searchOrder" || r["attempt"] != 1.0 ||
 		!strings.Contains(logString(r["err"]), "Client.Timeout exceeded") {
 		t.Errorf("the retry's log line does not tell of searchOrder's timeout: %v", r)
 	}

@@ -712,6 +712,10 @@ func (s *Scheduler) syncJob(y Sync) func(context.Context) {
 		}
 		start := s.clock.Now()
 		if err := y.Run(ctx); err != nil {
+			if ctx.Err() != nil { // stopping: the run was cancelled, not failed
+				log.Info("schedule: sync stopped", "err", err)
+				return
+			}
 			log.Error("schedule: sync", "err", err)
 			return
 		}

@@ -77,7 +77,7 @@ func newAmazon(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c conn
 		return connector{}, missing, nil
 	}
 	client, err := amazon.NewClient(amazon.Config{Credentials: creds, Marketplace: sh.shop.Marketplace, Endpoint: a.Endpoint,
-		TokenURL: a.TokenURL, Now: e.now, Sleep: e.sleep, Log: log})
+		TokenURL: a.TokenURL, Now: e.now, Sleep: e.sleep, Log: log.With("shop", sh.shop.ID)})
 	if err != nil {
 		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
 	}
@@ -86,7 +86,7 @@ func newAmazon(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c conn
 		adsCreds := creds
 		adsCreds.RefreshToken = adsToken
 		ads, err := amazon.NewAdsClient(amazon.AdsConfig{Credentials: adsCreds, ProfileID: a.AdsProfileID, Endpoint: a.AdsEndpoint,
-			TokenURL: a.TokenURL, Now: e.now, Sleep: e.sleep, Log: log})
+			TokenURL: a.TokenURL, Now: e.now, Sleep: e.sleep, Log: log.With("shop", sh.shop.ID)})
 		if err != nil {
 			return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
 		}
@@ -159,7 +159,7 @@ func newRakuten(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c con
 		return connector{}, missing, nil
 	}
 	client, err := rakuten.NewClient(rakuten.Config{ServiceSecret: secret, LicenseKey: key, Endpoint: r.Endpoint, Now: e.now,
-		Sleep: e.sleep, Log: log})
+		Sleep: e.sleep, Log: log.With("shop", sh.shop.ID)})
 	if err != nil {
 		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
 	}
@@ -177,7 +177,7 @@ func newShopify(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c con
 		return connector{}, missing, nil
 	}
 	client, err := shopify.NewClient(shopify.Config{Store: sp.Store, AccessToken: token, APIVersion: sp.APIVersion, Endpoint: sp.Endpoint,
-		Now: e.now, Sleep: e.sleep, Log: log})
+		Now: e.now, Sleep: e.sleep, Log: log.With("shop", sh.shop.ID)})
 	if err != nil {
 		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
 	}
@@ -196,7 +196,7 @@ func newYahoo(e env, sh shopSettings, store kpiStore, log *slog.Logger) (c conne
 		return connector{}, missing, nil
 	}
 	client, err := yahoo.NewClient(yahoo.Config{SellerID: y.SellerID, AccessToken: token, PublicKey: key, KeyVersion: cmp.Or(y.KeyVersion, "1"),
-		Endpoint: y.Endpoint, Now: e.now, Sleep: e.sleep, Log: log})
+		Endpoint: y.Endpoint, Now: e.now, Sleep: e.sleep, Log: log.With("shop", sh.shop.ID)})
 	if err != nil {
 		return connector{}, nil, fmt.Errorf("shop %s: %w", sh.shop.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kpibot/kpibot/internal/pace"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -65,7 +66,7 @@ func (s *Syncer) Run(ctx context.Context) ([]Progress, error) {
 		p.Stream = cmp.Or(p.Stream, st.name)
 		out = append(out, p)
 		if err != nil {
-			log.Error("amazon: sync failed", "stream", st.name, "pages", p.Pages, "read", p.Read, "err", err)
+			pace.LogFailed(ctx, log, "amazon", "stream", st.name, "pages", p.Pages, "read", p.Read, "err", err)
 			errs = append(errs, fmt.Errorf("%s: %w", st.name, err))
 			if ctx.Err() != nil {
 				break

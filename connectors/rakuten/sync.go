@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kpibot/kpibot/internal/pace"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -59,7 +60,7 @@ func (s *Syncer) Run(ctx context.Context) ([]Progress, error) {
 	start := s.now()
 	p, err := s.syncOrders(ctx)
 	if err != nil {
-		log.Error("rakuten: sync failed", "stream", ordersStream, "pages", p.Pages, "read", p.Read, "err", err)
+		pace.LogFailed(ctx, log, "rakuten", "stream", ordersStream, "pages", p.Pages, "read", p.Read, "err", err)
 		return []Progress{p}, fmt.Errorf("rakuten: sync %s: %s: %w", s.Shop.ID, ordersStream, err)
 	}
 	log.Info("rakuten: synced", "stream", ordersStream, "pages", p.Pages, "read", p.Read, "inserted", p.Stats.Inserted,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kpibot/kpibot/internal/pace"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -44,7 +45,7 @@ func (s *Syncer) Run(ctx context.Context) ([]Progress, error) {
 	p, err := s.syncOrders(ctx)
 	p.Stream = cmp.Or(p.Stream, ordersStream)
 	if err != nil {
-		log.Error("shopify: sync failed", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "err", err)
+		pace.LogFailed(ctx, log, "shopify", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "err", err)
 		return []Progress{p}, fmt.Errorf("shopify: sync %s: %s: %w", s.Shop.ID, p.Stream, err)
 	}
 	log.Info("shopify: synced", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "inserted", p.Stats.Inserted,

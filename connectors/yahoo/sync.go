@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kpibot/kpibot/internal/pace"
 	"github.com/kpibot/kpibot/kpi"
 )
 
@@ -41,7 +42,7 @@ func (s *Syncer) Run(ctx context.Context) ([]Progress, error) {
 	start := s.now()
 	p, err := s.syncOrders(ctx)
 	if err != nil {
-		log.Error("yahoo: sync failed", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "err", err)
+		pace.LogFailed(ctx, log, "yahoo", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "err", err)
 		return []Progress{p}, fmt.Errorf("yahoo: sync %s: %s: %w", s.Shop.ID, p.Stream, err)
 	}
 	log.Info("yahoo: synced", "stream", p.Stream, "pages", p.Pages, "read", p.Read, "inserted", p.Stats.Inserted,

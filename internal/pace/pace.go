@@ -136,3 +136,14 @@ func (r Retry) Do(ctx context.Context, op string, try func() error, classify fun
 		wait = min(2*wait, time.Minute)
 	}
 }
+
+// LogFailed logs a sync run of connector ("rakuten") that failed with
+// args: an error, unless ctx ended — kpibot stopping cancels the calls in
+// flight, which is no failure — and then "sync stopped", as info.
+func LogFailed(ctx context.Context, log *slog.Logger, connector string, args ...any) {
+	if ctx.Err() != nil {
+		log.Info(connector+": sync stopped", args...)
+		return
+	}
+	log.Error(connector+": sync failed", args...)
+}
