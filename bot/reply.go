@@ -2,6 +2,7 @@ package bot
 
 import (
 	"math"
+	"strings"
 
 	"github.com/kpibot/kpibot/kpi"
 	"github.com/kpibot/kpibot/locales"
@@ -102,13 +103,22 @@ func metricReply(p *locales.Printer, r *kpi.Result) Reply {
 		)
 	}
 	rep.RowsTitle = p.T("reply.by_shop", nil)
+	var waiting []string // the shops without records yet
 	for _, line := range r.Breakdown {
+		detail := p.T("reply.prev_row", map[string]any{"Value": formatValue(p, m.Unit, line.Prev.V)})
+		if line.NoRecords {
+			detail = p.T("reply.no_records_row", nil)
+			waiting = append(waiting, line.Shop.Name)
+		}
 		rep.Rows = append(rep.Rows, Row{
 			Label:   line.Shop.Name,
 			Value:   formatValue(p, m.Unit, line.Value.V),
-			Detail:  p.T("reply.prev_row", map[string]any{"Value": formatValue(p, m.Unit, line.Prev.V)}),
+			Detail:  detail,
 			Verdict: line.Verdict,
 		})
+	}
+	if len(waiting) > 0 {
+		rep.Notes = append(rep.Notes, p.T("reply.no_records", map[string]any{"Shops": strings.Join(waiting, ", ")}))
 	}
 	rep.Context = p.T("reply.context", map[string]any{
 		"Window": windowLabel(r.Window),

@@ -214,3 +214,33 @@ func TestPlainTextAlignsWideText(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A shop whose first sync has stored nothing shows as no data yet, not as
+// zero, and a note says why the total leaves it out.
+func TestMetricReplyShopWithoutRecords(t *testing.T) {
+	m, _ := kpi.Lookup("orders")
+	p := kpi.Today(now)
+	r := &kpi.Result{
+		Metric: m, Period: p, Window: p, PrevWindow: p.Previous(), Partial: true,
+		Value: kpi.Value{V: 14, Secondary: math.NaN(), Sample: 14}, Prev: kpi.Value{V: 25, Secondary: math.NaN()},
+		Verdict: kpi.VerdictInfo,
+		Breakdown: []kpi.ShopResult{
+			{Shop: shops[0], Value: kpi.Value{V: 14, Sample: 14}, Prev: kpi.Value{V: 25}, Verdict: kpi.VerdictInfo},
+			{Shop: shops[1], Value: kpi.Value{V: math.NaN(), Secondary: math.NaN()}, Prev: kpi.Value{V: math.NaN()},
+				Verdict: kpi.VerdictNoData, NoRecords: true},
+		},
+	}
+	for _, lang := range locales.Langs {
+		pr := catalog(t).Printer(lang)
+		rep := metricReply(pr, r)
+		if row := rep.Rows[1]; row.Value != "—" || row.Detail != pr.T("reply.no_records_row", nil) || row.Verdict != kpi.VerdictNoData {
+			t.Errorf("%s: the shop without records: %+v", lang, row)
+		}
+		if row := rep.Rows[0]; row.Value != "14" {
+			t.Errorf("%s: the shop with records: %+v", lang, row)
+		}
+		if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], shops[1].Name) || strings.Contains(rep.Notes[0], shops[0].Name) {
+			t.Errorf("%s: notes %q, want one naming %s alone", lang, rep.Notes, shops[1].Name)
+		}
+	}
+}

@@ -17,7 +17,7 @@ import (
 // past the connectors' 60-second HTTP timeout (connectors/rakuten
 // NewClient). Meanwhile the Amazon shop, pulled by its own sync job, is
 // stored, and a message in the LINE group is answered at once with
-// Amazon's numbers. At 60 s the client gives up and tries the call again
+// Amazon's numbers, Rakuten's shown as no data yet rather than zero. At 60 s the client gives up and tries the call again
 // within the same run (internal/pace Retry: a timeout is a network error,
 // tried again after about a second): the Rakuten orders are stored, each
 // once, as are Amazon's; the retry is logged as a warning that names the
@@ -81,6 +81,10 @@ func TestMarketplaceTimeout(t *testing.T) {
 	}
 	if got, ok := shopOrders(answer, "Amazon JP Main"); !ok || got != w.amazonToday {
 		t.Errorf("while Rakuten hangs: Amazon JP Main %d (found %v), want %d:\n%s", got, ok, w.amazonToday, answer)
+	}
+	// Rakuten, which has stored nothing yet, has no data: not 0 orders.
+	if !strings.Contains(answer, "データ未取得") || !strings.Contains(answer, "Rakuten Flagship のデータはまだありません") {
+		t.Errorf("while Rakuten hangs, the answer does not say it has no data yet:\n%s", answer)
 	}
 
 	// A second serve, whose Rakuten pull hangs the same way, stops on

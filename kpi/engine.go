@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -48,12 +49,21 @@ type ShopResult struct {
 	Value   Value
 	Prev    Value
 	Verdict Verdict
+	// NoRecords: the store has never had records of the shop (its first
+	// sync or import has stored nothing yet), so its values are undefined
+	// and its verdict no_data, not zeros.
+	NoRecords bool
 }
 
 // Engine computes metrics from a store.
 type Engine struct {
 	Store FactReader
 	Now   func() time.Time
+
+	// recorded holds the shops the store said have records: that never
+	// goes back, so a shop is asked about until it has some, and then no
+	// more.
+	recorded sync.Map // shop id → struct{}
 }
 
 // Compute answers q.
@@ -109,9 +119,20 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		}
 	}
 
+	recorded, err := e.recordedOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
+	}
 	var all, allPrev Facts
+	someRecorded := false // some shop in scope has records
 	for _, s := range shops {
 		line := ShopResult{Shop: s, Prev: Value{V: nan, Secondary: nan}}
+		if !recorded[s.ID] {
+			line.NoRecords, line.Value, line.Verdict = true, Value{V: nan, Secondary: nan}, VerdictNoData
+			r.Breakdown = append(r.Breakdown, line)
+			continue
+		}
+		someRecorded = true
 		if f := cur[s.ID]; f != nil {
 			all.AddShop(f)
 			line.Value = m.Compute(f, r.Window.Days())
@@ -123,13 +144,45 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 		}
 		r.Breakdown = append(r.Breakdown, line)
 	}
+	r.Prev = Value{V: nan, Secondary: nan}
+	if !someRecorded { // nothing to tell yet, not zeros
+		r.Value, r.Verdict = Value{V: nan, Secondary: nan}, VerdictNoData
+		return r, nil
+	}
 	r.Value = m.Compute(&all, r.Window.Days())
 	r.Verdict = m.Judge(r.Value)
-	r.Prev = Value{V: nan, Secondary: nan}
 	if prev != nil {
 		r.Prev = m.Compute(&allPrev, r.PrevWindow.Days())
 	}
 	return r, nil
+}
+
+// recordedOf tells which of ids have had records stored, asking the store
+// only about those not known to have had some.
+func (e *Engine) recordedOf(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	var ask []string
+	for _, id := range ids {
+		if _, ok := e.recorded.Load(id); ok {
+			out[id] = true
+		} else {
+			ask = append(ask, id)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	got, err := e.Store.Recorded(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	for id, ok := range got {
+		if ok {
+			out[id] = true
+			e.recorded.Store(id, struct{}{})
+		}
+	}
+	return out, nil
 }
 
 // shops returns the shops in scope that the asker may see, sorted by id.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -22,6 +24,7 @@ var testNow = jst(2026, 11, 28, 12, 0, 0)
 type memStore struct {
 	shops []Shop
 	b     Batch
+	asked [][]string // the shops of each Recorded call
 }
 
 func (m *memStore) Shops(context.Context) ([]Shop, error) { return m.shops, nil }
@@ -39,6 +42,17 @@ func (m *memStore) Facts(_ context.Context, q FactQuery) (map[string]*Facts, err
 			ofShop(m.b.Competitors, id, func(x CompetitorObservation) string { return x.Shop }), from, to)
 		total := Sum(append(days, &cat))
 		out[id] = &total
+	}
+	return out, nil
+}
+
+// Recorded: a shop has had records stored when the batch holds some.
+func (m *memStore) Recorded(_ context.Context, shops []string) (map[string]bool, error) {
+	m.asked = append(m.asked, slices.Clone(shops))
+	have := m.b.RecordShopIDs()
+	out := map[string]bool{}
+	for _, s := range shops {
+		out[s] = slices.Contains(have, s)
 	}
 	return out, nil
 }
@@ -375,6 +389,45 @@ func TestComputeAgainstAChosenPeriod(t *testing.T) {
 		if m.Area == "" {
 			t.Errorf("%s has no area", m.ID)
 		}
+	}
+}
+
+// A shop whose first sync has stored nothing yet has no data, not zeros:
+// its line is undefined and no_data, the total is the other shops'; a
+// scope of such shops alone has no value at all.
+func TestComputeShopWithoutRecords(t *testing.T) {
+	st := fixture()
+	st.shops = append(st.shops, Shop{ID: "c", Platform: Yahoo, Name: "Shop C", Currency: "JPY"})
+	e := &Engine{Store: st, Now: func() time.Time { return testNow }}
+	r, err := e.Compute(context.Background(), Query{Metric: "gmv", Period: day(11, 11)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Value.V != 8000 || len(r.Breakdown) != 3 || r.Breakdown[1].NoRecords {
+		t.Fatalf("value %v over %d shops, b without records %v; want 8000 over 3, b with", r.Value.V, len(r.Breakdown), r.Breakdown[1].NoRecords)
+	}
+	if c := r.Breakdown[2]; !c.NoRecords || !math.IsNaN(c.Value.V) || !math.IsNaN(c.Prev.V) || c.Verdict != VerdictNoData {
+		t.Errorf("the shop without records: %+v, want undefined and no_data", c)
+	}
+	r, err = e.Compute(context.Background(), Query{Metric: "orders", Scope: Scope{Shop: "c"}, Period: day(11, 11)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(r.Value.V) || !math.IsNaN(r.Prev.V) || r.Verdict != VerdictNoData {
+		t.Errorf("orders of the shop without records: %v (prev %v), %s; want undefined, no_data", r.Value.V, r.Prev.V, r.Verdict)
+	}
+	// The shops known to have records are not asked about again; c is,
+	// until it has some.
+	want := [][]string{{"a", "b", "c"}, {"c"}}
+	if !reflect.DeepEqual(st.asked, want) {
+		t.Errorf("Recorded asked about %q, want %q", st.asked, want)
+	}
+	st.b.Orders = append(st.b.Orders, Order{Shop: "c", ID: "c1", Placed: jst(2026, 11, 11, 9, 0, 0), Status: StatusPending, Total: 500, Units: 1})
+	if r, err = e.Compute(context.Background(), Query{Metric: "orders", Scope: Scope{Shop: "c"}, Period: day(11, 11)}); err != nil || r.Value.V != 1 {
+		t.Errorf("orders of c once it has one: %v, %v", r.Value.V, err)
+	}
+	if _, err := e.Compute(context.Background(), Query{Metric: "orders", Period: day(11, 11)}); err != nil || len(st.asked) != 3 {
+		t.Errorf("after c's first records: Recorded asked %q (%v), want no more", st.asked, err)
 	}
 }
 

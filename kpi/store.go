@@ -72,6 +72,11 @@ type FactQuery struct {
 type FactReader interface {
 	Shops(ctx context.Context) ([]Shop, error)
 	Facts(ctx context.Context, q FactQuery) (map[string]*Facts, error)
+	// Recorded tells which of shops have had records stored, ever: a shop
+	// registered whose first sync or import has stored nothing has not.
+	// A shop's answer only goes from false to true, so a caller may keep
+	// a true.
+	Recorded(ctx context.Context, shops []string) (map[string]bool, error)
 }
 
 // Store is what a storage backend (kpi/sqlite, kpi/postgres) provides.
@@ -275,6 +280,17 @@ func isDigit(r rune) bool { return r >= '0' && r <= '9' || r >= 'Ôºê' && r <= 'Ô
 // ShopIDs returns the shops that b's records belong to, each once, in the
 // order they first appear.
 func (b *Batch) ShopIDs() []string {
+	return b.shopIDs(true)
+}
+
+// RecordShopIDs is ShopIDs without the shops of b.Shops alone: the shops
+// whose records b holds.
+func (b *Batch) RecordShopIDs() []string {
+	return b.shopIDs(false)
+}
+
+// shopIDs lists the shops b names, those of b.Shops too if withShops.
+func (b *Batch) shopIDs(withShops bool) []string {
 	var ids []string
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -283,8 +299,10 @@ func (b *Batch) ShopIDs() []string {
 			ids = append(ids, id)
 		}
 	}
-	for _, s := range b.Shops {
-		add(s.ID)
+	if withShops {
+		for _, s := range b.Shops {
+			add(s.ID)
+		}
 	}
 	for _, r := range b.Orders {
 		add(r.Shop)

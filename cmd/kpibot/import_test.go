@@ -164,8 +164,8 @@ func TestImportConfigHeaders(t *testing.T) {
 			if code != tt.code || out != wantOut || !strings.HasPrefix(errOut, wantErr) || wantErr == "" && errOut != "" {
 				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, stdout:\n%s\nstderr beginning %q", code, out, errOut, tt.code, wantOut, wantErr)
 			}
-			// The rows are in the store, or none is.
-			want := "Rakuten Main  0"
+			// The rows are in the store, or none is: the shop has no data.
+			want := "Rakuten Main  —  (no data yet)"
 			if tt.code == 0 {
 				want = "Rakuten Main  2"
 			}
@@ -215,7 +215,8 @@ func TestImportRefusesWhatItCannotDo(t *testing.T) {
 		})
 	}
 	code, answer, _ := exec(t, "", "ask", "--db", db, "--lang", "en", "/kpi orders rk last 7 days")
-	if code != 0 || !strings.Contains(answer, "Rakuten Main  0") {
+	// Nothing was ever stored of the shop: no data yet, not even zeros.
+	if code != 0 || !strings.Contains(answer, "Rakuten Main  —  (no data yet)") {
 		t.Errorf("something was imported: exit %d\n%s", code, answer)
 	}
 }

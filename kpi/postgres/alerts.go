@@ -176,6 +176,23 @@ func (s *Store) LastWrite(ctx context.Context, shop string) (time.Time, bool, er
 	return time.Unix(at, 0).UTC(), true, nil
 }
 
+// Recorded tells which of shops have had records stored.
+func (s *Store) Recorded(ctx context.Context, shops []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(shops))
+	rows, err := s.pool.Query(ctx, "SELECT shop FROM shop_writes WHERE data_at IS NOT NULL AND shop = ANY($1::text[])", shops)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: shops with records: %w", err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: shops with records: %w", err)
+	}
+	for _, shop := range got {
+		out[shop] = true
+	}
+	return out, nil
+}
+
 // RuleOverrides lists the rule changes made from chat, by metric then shop.
 func (s *Store) RuleOverrides(ctx context.Context) ([]kpi.RuleOverride, error) {
 	rows, err := s.pool.Query(ctx, `SELECT spec, updated_at, updated_by FROM alert_rules ORDER BY metric COLLATE "C", shop COLLATE "C"`)

@@ -63,7 +63,7 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 			func() error { return put(ctx, w, &sqlstore.Competitors, b.Competitors, nil) },
 			func() error { return w.markLinked(ctx) },
 			func() error { return w.invalidate(ctx) },
-			func() error { return w.recordWrites(ctx, shops, s.now()) },
+			func() error { return w.recordWrites(ctx, shops, b.RecordShopIDs(), s.now()) },
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -396,10 +396,13 @@ func (w *writer) invalidate(ctx context.Context) error {
 }
 
 // recordWrites notes, in a Write's transaction, that the shops were
-// written at at.
-func (w *writer) recordWrites(ctx context.Context, shops []string, at time.Time) error {
-	_, err := w.tx.Exec(ctx, `INSERT INTO shop_writes (shop, written_at) SELECT shop, $2 FROM unnest($1::text[]) AS shop
-		ON CONFLICT (shop) DO UPDATE SET written_at = excluded.written_at`, shops, at.Unix())
+// written at at, and, for those of withData, when their first records
+// were.
+func (w *writer) recordWrites(ctx context.Context, shops, withData []string, at time.Time) error {
+	_, err := w.tx.Exec(ctx, `INSERT INTO shop_writes (shop, written_at, data_at)
+		SELECT shop, $2::bigint, CASE WHEN shop = ANY($3::text[]) THEN $2::bigint END FROM unnest($1::text[]) AS shop
+		ON CONFLICT (shop) DO UPDATE SET written_at = excluded.written_at,
+		data_at = COALESCE(shop_writes.data_at, excluded.data_at)`, shops, at.Unix(), withData)
 	if err != nil {
 		return fmt.Errorf("postgres: record writes: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
@@ -193,20 +195,55 @@ func (s *Store) LastWrite(ctx context.Context, shop string) (time.Time, bool, er
 	return time.Unix(at, 0).UTC(), true, nil
 }
 
-// recordWrites notes, in a Write's transaction, that the shops were
-// written at at.
-func (w *writer) recordWrites(ctx context.Context, shops []string, at time.Time) error {
-	st, err := w.stmt(ctx, `INSERT INTO shop_writes (shop, written_at) VALUES (?, ?)
-		ON CONFLICT (shop) DO UPDATE SET written_at = excluded.written_at`)
+// recordWrites notes, in a Write's transaction, that the shops of b were
+// written at at, and when the first records of each were.
+func (w *writer) recordWrites(ctx context.Context, b *kpi.Batch, at time.Time) error {
+	st, err := w.stmt(ctx, `INSERT INTO shop_writes (shop, written_at, data_at) VALUES (?, ?, ?)
+		ON CONFLICT (shop) DO UPDATE SET written_at = excluded.written_at,
+		data_at = COALESCE(shop_writes.data_at, excluded.data_at)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: record writes: %w", err)
 	}
-	for _, shop := range shops {
-		if _, err := st.ExecContext(context.WithoutCancel(ctx), shop, at.Unix()); err != nil {
+	withData := b.RecordShopIDs()
+	for _, shop := range b.ShopIDs() {
+		var dataAt any // NULL: no records of the shop in b
+		if slices.Contains(withData, shop) {
+			dataAt = at.Unix()
+		}
+		if _, err := st.ExecContext(context.WithoutCancel(ctx), shop, at.Unix(), dataAt); err != nil {
 			return fmt.Errorf("sqlite: record a write of %s: %w", shop, err)
 		}
 	}
 	return nil
+}
+
+// Recorded tells which of shops have had records stored.
+func (s *Store) Recorded(ctx context.Context, shops []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(shops))
+	if len(shops) == 0 {
+		return out, nil
+	}
+	q := "SELECT shop FROM shop_writes WHERE data_at IS NOT NULL AND shop IN (?" + strings.Repeat(", ?", len(shops)-1) + ")"
+	args := make([]any, len(shops))
+	for i, s := range shops {
+		args[i] = s
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: shops with records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var shop string
+		if err := rows.Scan(&shop); err != nil {
+			return nil, fmt.Errorf("sqlite: shops with records: %w", err)
+		}
+		out[shop] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: shops with records: %w", err)
+	}
+	return out, nil
 }
 
 // RuleOverrides lists the rule changes made from chat, by metric then shop.

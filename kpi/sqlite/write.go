@@ -57,7 +57,7 @@ func (s *Store) Write(ctx context.Context, b *kpi.Batch) (kpi.WriteStats, error)
 			func() error { return put(ctx, w, competitorCodec, b.Competitors, nil) },
 			func() error { return w.markLinked(ctx) },
 			func() error { return w.invalidate(ctx) },
-			func() error { return w.recordWrites(ctx, b.ShopIDs(), s.now()) },
+			func() error { return w.recordWrites(ctx, b, s.now()) },
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {

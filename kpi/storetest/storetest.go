@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) kpi.Store) 
 		{"AlertStreaksAndAudit", testAlertStreaksAndAudit},
 		{"RuleOverrides", testRuleOverrides},
 		{"SyncCursors", testSyncCursors},
+		{"Recorded", testRecorded},
 		{"RepeatedKeys", testRepeatedKeys},
 		{"LargeBatches", testLargeBatches},
 		{"NegativeReviews", testNegativeReviews},
@@ -1240,6 +1241,30 @@ func testLastWrite(t *testing.T, open opener) {
 	last(shop, first.Add(15*time.Minute))
 	write(t, s, &kpi.Batch{}) // nothing to write: no shop's time
 	last("yahoo", first.Add(30*time.Minute))
+}
+
+// testRecorded: a shop has had records stored once a write held some of
+// its records; writing the shop alone (registering it) does not count,
+// before or after.
+func testRecorded(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := openAt(t, open, newClock(jst(2026, 11, 20, 9, 0)))
+	recorded := func(want map[string]bool) {
+		t.Helper()
+		got, err := s.Recorded(ctx, []string{shop, "yahoo", "nowhere"})
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Recorded = %v, %v; want %v", got, err, want)
+		}
+	}
+	register := &kpi.Batch{Shops: []kpi.Shop{{ID: "yahoo", Platform: kpi.Yahoo, Name: "Y", Currency: "JPY"}}}
+	write(t, s, register)
+	recorded(map[string]bool{})
+	write(t, s, oneOfEach(kpi.NewDate(2026, 11, 18)))
+	recorded(map[string]bool{shop: true})
+	write(t, s, &kpi.Batch{Orders: []kpi.Order{{Shop: "yahoo", ID: "y1", Placed: jst(2026, 11, 19, 10, 0), Status: kpi.StatusPending,
+		Total: 100, Units: 1}}})
+	write(t, s, register) // registered again at the next start: still recorded
+	recorded(map[string]bool{shop: true, "yahoo": true})
 }
 
 // testOutboxClaims: a claim leases the due items, oldest first, so that
