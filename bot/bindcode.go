@@ -48,9 +48,11 @@ func hashBindCode(code string) string {
 }
 
 // BindCodeReply tells the admin who made a bind code what it binds, until
-// when, and what to send in the chat to bind. It is for the admin alone.
-func BindCodeReply(p *locales.Printer, code string, c kpi.BindCode) Reply {
+// when, and what to send in the chat to bind; digestDefault is when the
+// chats without a digest time of their own get it (0: kpi.DefaultDigestAt).
+// It is for the admin alone.
+func BindCodeReply(p *locales.Printer, code string, c kpi.BindCode, digestDefault time.Duration) Reply {
 	return Reply{Text: p.T("channel.bind_code", map[string]any{
 		"Code": code, "Role": roleName(p, c.Channel.Role), "Lang": c.Channel.Lang, "Shops": shopsSeen(p, c.Channel.Shops),
-		"At": digestAt(c.Channel), "Expires": c.Expires.In(kpi.Tokyo).Format("2006-01-02 15:04")}), Private: true}
+		"At": digestAt(c.Channel, digestDefault), "Expires": c.Expires.In(kpi.Tokyo).Format("2006-01-02 15:04")}), Private: true}
 }

@@ -52,8 +52,11 @@ type Bot struct {
 	parser   *Parser
 	calendar Calendar  // nil: no holidays or pauses to mention
 	alerts   AlertDesk // nil: alerts are not set up
-	now      func() time.Time
-	log      *slog.Logger
+	// digestDefault is when the channels without a time of their own get
+	// the digest; 0: kpi.DefaultDigestAt.
+	digestDefault time.Duration
+	now           func() time.Time
+	log           *slog.Logger
 }
 
 // New returns a bot; prefs may be nil, and then nobody can keep a language;
@@ -115,6 +118,11 @@ func (b *Bot) onDemand(ctx context.Context, req Request, cmd Command) func(*loca
 // SetCalendar lets the bot's reports say when a day was a holiday or a
 // logistics pause.
 func (b *Bot) SetCalendar(c Calendar) { b.calendar = c }
+
+// SetDigestAt tells the bot when the channels without a time of their own
+// get the daily digest (the config file's schedules.digest_at), for the
+// replies that say when a chat will get it.
+func (b *Bot) SetDigestAt(d time.Duration) { b.digestDefault = d }
 
 // Request is one chat line with who asked and where.
 type Request struct {
@@ -275,7 +283,7 @@ func (b *Bot) bind(ctx context.Context, req Request, cmd Command, shops []kpi.Sh
 	if err := b.channels.BindChatChannel(ctx, c); err != nil {
 		return b.errorReply(fmt.Errorf("bot: bind channel: %w", err))
 	}
-	return bound(c)
+	return bound(c, b.digestDefault)
 }
 
 // bindWithCode binds channel as the one-time code of cmd says; the code is
@@ -295,7 +303,7 @@ func (b *Bot) bindWithCode(ctx context.Context, channel kpi.ChatChannel, cmd Com
 		return b.errorReply(fmt.Errorf("bot: bind channel with a code: %w", err))
 	}
 	b.log.Info("channel bound with a code", "platform", c.Platform, "channel", c.ID, "role", c.Role)
-	return bound(c)
+	return bound(c, b.digestDefault)
 }
 
 // bindCode makes a one-time code that binds a channel elsewhere (a LINE
@@ -312,7 +320,7 @@ func (b *Bot) bindCode(ctx context.Context, req Request, cmd Command, shops []kp
 	if err != nil {
 		return b.errorReply(err)
 	}
-	return func(p *locales.Printer) Reply { return BindCodeReply(p, code, bc) }
+	return func(p *locales.Printer) Reply { return BindCodeReply(p, code, bc, b.digestDefault) }
 }
 
 // mustBeAdmin returns an Unauthorized error unless the asker is an admin.
@@ -345,17 +353,19 @@ func binding(req Request, cmd Command, shops []kpi.Shop) kpi.ChatChannel {
 	return c
 }
 
-// bound says that c is bound.
-func bound(c kpi.ChatChannel) func(*locales.Printer) Reply {
+// bound says that c is bound; def is when the channels without a digest
+// time of their own get it (0: kpi.DefaultDigestAt).
+func bound(c kpi.ChatChannel, def time.Duration) func(*locales.Printer) Reply {
 	return func(p *locales.Printer) Reply {
 		return Reply{Text: p.T("channel.bound", map[string]any{"Role": roleName(p, c.Role), "Lang": c.Lang, "Shops": shopsSeen(p, c.Shops),
-			"At": digestAt(c)})}
+			"At": digestAt(c, def)})}
 	}
 }
 
-// digestAt is when channel c gets the daily digest, HH:MM JST.
-func digestAt(c kpi.ChatChannel) string {
-	return cmp.Or(c.DigestAt, kpi.FormatClock(kpi.DefaultDigestAt))
+// digestAt is when channel c gets the daily digest, HH:MM JST: its own
+// time, else def, else kpi.DefaultDigestAt.
+func digestAt(c kpi.ChatChannel, def time.Duration) string {
+	return cmp.Or(c.DigestAt, kpi.FormatClock(cmp.Or(def, kpi.DefaultDigestAt)))
 }
 
 func roleName(p *locales.Printer, r kpi.Role) string {

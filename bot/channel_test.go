@@ -374,4 +374,14 @@ func TestBindDigestAt(t *testing.T) {
 			t.Errorf("%q then %q: %q (%v), bound %+v; want at %q and %q", tt.create, tt.send, r.Text, r.Err, got, tt.at, tt.reply)
 		}
 	}
+
+	// With the config file's schedules.digest_at, a chat without a time of
+	// its own is told that time, not 09:00; its binding still keeps none,
+	// so that a later change of the file reaches it.
+	b.SetDigestAt(8*time.Hour + 30*time.Minute)
+	r = b.Handle(ctx, Request{Text: "/kpi bind hq en", Channel: slack("C6"), IsAdmin: admin})
+	if got := book.channelBook["slack/C6"]; r.Err != nil || got.DigestAt != "" || !strings.Contains(r.Text, "Daily digest at 08:30 JST") {
+		t.Errorf("with schedules.digest_at 08:30: %q (%v), bound %+v", r.Text, r.Err, got)
+	}
+	newCode("/kpi bind-code hq en", "daily digest at 08:30 JST")
 }

@@ -26,7 +26,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 	roleFlag := fs.String("role", "", "hq, jp-support or shop")
 	langFlag := fs.String("lang", "", "the chat's language: zh, ja, en or zh+ja")
 	shopsFlag := fs.String("shops", "", "the shops or platforms the chat sees, comma-separated; all if empty")
-	digestAtFlag := fs.String("digest-at", "", "when the chat gets the daily digest, HH:MM JST; the default (09:00) if empty")
+	digestAtFlag := fs.String("digest-at", "", "when the chat gets the daily digest, HH:MM JST; the config file's schedules.digest_at (else 09:00) if empty")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
 		fmt.Fprintln(e.stderr, p.T("cli.usage", nil))
@@ -64,6 +64,10 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 		c.DigestAt = kpi.FormatClock(d)
 	}
 
+	settings, ok := readConfig(e, p, "") // schedules.digest_at: the default time
+	if !ok {
+		return 2
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := openStore(ctx, e, *dbPath)
 	if err != nil {
@@ -77,7 +81,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 	if err != nil {
 		return fail(e.stderr, p, log, err)
 	}
-	fmt.Fprintln(e.stdout, bot.BindCodeReply(p, code, bc).Text)
+	fmt.Fprintln(e.stdout, bot.BindCodeReply(p, code, bc, settings.digestAt).Text)
 	return 0
 }
 

@@ -201,6 +201,7 @@ func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, s
 		return nil, nil, nil, err
 	}
 	b.SetCalendar(calendar.Default())
+	b.SetDigestAt(settings.digestAt)
 	alerts, err := newAlerts(e, store, text, settings, log)
 	if err != nil {
 		store.Close()

@@ -248,6 +248,21 @@ func TestBindCodeBadInput(t *testing.T) {
 	}
 }
 
+// bind-code names the config file's schedules.digest_at as the code's
+// digest time when --digest-at is not given.
+func TestBindCodeConfigDigestAt(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "kpibot.yaml")
+	if err := os.WriteFile(cfg, []byte("schedules:\n  digest_at: \"08:15\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	e := testEnv(&out, &errOut, "", "bind-code", "--db", seeded, "--role", "hq", "--lang", "en")
+	e.getenv = func(k string) string { return map[string]string{"KPIBOT_CONFIG": cfg, "LANG": "en_US.UTF-8"}[k] }
+	if code := run(context.Background(), e); code != 0 || !strings.Contains(out.String(), "daily digest at 08:15 JST") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant the config file's 08:15", code, out.String(), errOut.String())
+	}
+}
+
 func TestDigestGolden(t *testing.T) {
 	tests := []struct {
 		name string
