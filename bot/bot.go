@@ -519,6 +519,7 @@ func merge(zh, ja Reply) Reply {
 	for i := range zh.Notes {
 		out.Notes = append(out.Notes, both(zh.Notes[i], ja.Notes[i], " / "))
 	}
+	out.Hint = both(zh.Hint, ja.Hint, " / ")
 	return out
 }
 

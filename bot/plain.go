@@ -40,7 +40,7 @@ func (r Reply) PlainText() string {
 	if r.Context != "" {
 		b.WriteString("  " + r.Context + "\n")
 	}
-	for _, n := range r.Notes {
+	for _, n := range r.AllNotes() {
 		b.WriteString("  * " + n + "\n")
 	}
 	if r.Text != "" {
@@ -71,6 +71,15 @@ func writeRows(b *strings.Builder, rows []Row) {
 
 // Summary is the reply on one line, for notifications and previews: the
 // verdict's mark, the title and the value (the first field), else the first
+
+// AllNotes are the reply's notes, its Hint last.
+func (r Reply) AllNotes() []string {
+	if r.Hint == "" {
+		return r.Notes
+	}
+	return append(r.Notes[:len(r.Notes):len(r.Notes)], r.Hint)
+}
+
 // non-blank line of the text.
 func (r Reply) Summary() string {
 	if r.Title == "" {

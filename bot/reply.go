@@ -22,9 +22,13 @@ type Reply struct {
 	Chart     *ChartRequest // a picture to go with it; nil: none
 	Context   string        // the window and the sample size
 	Notes     []string      // remarks: what was corrected or ignored
-	Text      string        // free text: help, lists, error messages
-	Err       error         // set when the reply reports an error
-	Private   bool          // for the asker alone: it holds a secret (a bind code)
+	// Hint says how to do by typing what the buttons do ("/kpi 确认 12 ·
+	// …"): shown after the notes, and gone with the buttons when the
+	// message is edited to its new state.
+	Hint    string
+	Text    string // free text: help, lists, error messages
+	Err     error  // set when the reply reports an error
+	Private bool   // for the asker alone: it holds a secret (a bind code)
 	// Amends are the outbox keys of earlier messages to the same channel
 	// whose news this reply is (an alert acknowledged, snoozed, resolved):
 	// where the platform lets a message be edited (Slack) they are edited

@@ -296,7 +296,7 @@ func openReply(p *locales.Printer, shop string, items []item, now time.Time) bot
 		if rb := runbook(p, it); rb != "" {
 			rep.Notes = append(rep.Notes, p.T("alert.runbook", map[string]any{"Text": rb}))
 		}
-		rep.Notes = append(rep.Notes, p.T("alert.actions", map[string]any{"ID": it.a.ID}))
+		rep.Hint = p.T("alert.actions", map[string]any{"ID": it.a.ID})
 		rep.Buttons = buttons(p, it.a.ID)
 		return rep
 	}
@@ -316,7 +316,7 @@ func openReply(p *locales.Printer, shop string, items []item, now time.Time) bot
 		}
 	}
 	rep.Context = p.T("alert.since_all", map[string]any{"Time": at(p, now)})
-	rep.Notes = append(rep.Notes, p.T("alert.actions_group", map[string]any{"ID": items[0].a.ID, "IDs": strings.Join(ids, " ")}))
+	rep.Hint = p.T("alert.actions_group", map[string]any{"ID": items[0].a.ID, "IDs": strings.Join(ids, " ")})
 	return rep
 }
 
@@ -331,7 +331,7 @@ func updateReply(p *locales.Printer, shop string, it item, worse bool) bot.Reply
 	fs := fields(p, it)
 	fs = slices.Insert(fs, 1, bot.Field{Label: p.T("alert.previous", nil), Value: value(p, it, it.a.NotifiedValue)})
 	return bot.Reply{Title: title, Verdict: kpi.VerdictBreach, Fields: fs, Context: lastData(p, it),
-		Notes: []string{p.T("alert.actions", map[string]any{"ID": it.a.ID})}, Buttons: buttons(p, it.a.ID)}
+		Hint: p.T("alert.actions", map[string]any{"ID": it.a.ID}), Buttons: buttons(p, it.a.ID)}
 }
 
 // buttons are what a reader can do about one alert: acknowledge it, snooze
@@ -357,7 +357,7 @@ func resendReply(p *locales.Printer, shop string, it item, n int, now time.Time)
 	if rb := runbook(p, it); rb != "" {
 		rep.Notes = append(rep.Notes, p.T("alert.runbook", map[string]any{"Text": rb}))
 	}
-	rep.Notes = append(rep.Notes, p.T("alert.actions", map[string]any{"ID": it.a.ID}))
+	rep.Hint = p.T("alert.actions", map[string]any{"ID": it.a.ID})
 	rep.Buttons = buttons(p, it.a.ID)
 	return rep
 }

@@ -253,7 +253,7 @@ func mainBubble(r bot.Reply, rows []bot.Row, n int) *messaging_api.FlexBubble {
 	if c := strings.TrimSpace(r.Context); c != "" {
 		body = append(body, &messaging_api.FlexText{Text: clipRunes(c, n), Size: "xs", Color: "#888888", Wrap: true, Flex: 0, Margin: "md"})
 	}
-	for _, note := range r.Notes {
+	for _, note := range r.AllNotes() {
 		body = append(body, noteText(note, n))
 	}
 	b := &messaging_api.FlexBubble{

@@ -31,14 +31,11 @@ func (p *Poster) Amend(ctx context.Context, channel, ts string, r bot.Reply, mor
 }
 
 // Amended lays out r, a message posted before, as it reads once note is
-// known: as Blocks does, without its buttons, ending with note.
+// known: as Blocks does, without its buttons and their hint, ending with
+// note.
 func Amended(r bot.Reply, more func(int) string, note string) []slackapi.Block {
-	var out []slackapi.Block
-	for _, b := range Blocks(r, more) {
-		if b.BlockType() != slackapi.MBTAction {
-			out = append(out, b)
-		}
-	}
+	r.Buttons, r.Hint = nil, ""
+	out := Blocks(r, more)
 	out = out[:min(len(out), blockLimit-1)]
 	return append(out, slackapi.NewContextBlock("", mrkdwn(clip(oneLine(note), sectionTextLimit))))
 }

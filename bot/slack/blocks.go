@@ -83,7 +83,7 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 	if c := strings.TrimSpace(r.Context); c != "" {
 		tail = append(tail, piece{block: slackapi.NewContextBlock("", mrkdwn(clip(c, sectionTextLimit))), count: 1})
 	}
-	tail = append(tail, noteBlocks(r.Notes)...)
+	tail = append(tail, noteBlocks(r.AllNotes())...)
 	actions := actionBlocks(r.Buttons)
 
 	left := 0

@@ -185,6 +185,7 @@ func TestSlackAmendsAlertMessages(t *testing.T) {
 		return bot.Reply{Title: "[critical] Amazon JP: negative reviews", Verdict: kpi.VerdictBreach,
 			Fields:  []bot.Field{{Label: "Value", Value: "5"}},
 			Buttons: []bot.Button{{Label: "Acknowledge", Command: "/kpi ack " + id}, {Label: "Resolve", Command: "/kpi resolve " + id}},
+			Hint:    "Act: /kpi ack " + id + " · /kpi resolve " + id,
 			Lang:    locales.English}
 	}
 	notice := func(id string, amends ...string) bot.Reply {
@@ -194,8 +195,8 @@ func TestSlackAmendsAlertMessages(t *testing.T) {
 
 	send("alert:7:open:slack:C-HQ", alert("7"))
 	open := msgs.Posted()[0]
-	if !strings.Contains(string(open.Blocks), `"actions"`) {
-		t.Fatalf("the alert went out without its buttons: %s", open.Blocks)
+	if !strings.Contains(string(open.Blocks), `"actions"`) || !strings.Contains(string(open.Blocks), "Act: /kpi ack 7") {
+		t.Fatalf("the alert went out without its buttons and their hint: %s", open.Blocks)
 	}
 	msgs.Break("chat.update", 1) // an outage: the poster tries again
 	send("alert:7:ack-1:slack:C-HQ", notice("7", "alert:7:open:slack:C-HQ",
@@ -206,9 +207,9 @@ func TestSlackAmendsAlertMessages(t *testing.T) {
 		t.Fatalf("updates %+v, want one of the alert's message %s", ups, open.TS)
 	}
 	edited := string(ups[0].Blocks)
-	if strings.Contains(edited, `"actions"`) || !strings.Contains(edited, "negative reviews") ||
+	if strings.Contains(edited, `"actions"`) || strings.Contains(edited, "Act: /kpi") || !strings.Contains(edited, "negative reviews") ||
 		!strings.Contains(edited, "was acknowledged by line:U-SATO") {
-		t.Errorf("the edited alert: %s; want its blocks without buttons, with the notice", edited)
+		t.Errorf("the edited alert: %s; want its blocks without buttons or their hint, with the notice", edited)
 	}
 	posted := msgs.Posted()
 	if len(posted) != 2 || posted[1].ThreadTS != open.TS || !strings.Contains(posted[1].Text, "acknowledged") {
