@@ -15,12 +15,10 @@ import (
 // AlertDesk is what the chat commands do with alerts.
 type AlertDesk interface {
 	Active(ctx context.Context, allowed []string) ([]kpi.Alert, error)
-	// Ack, Snooze and Resolve change an alert for actor (a user id), from
-	// the chat where ("slack:C123"; "" for none), which the command's own
-	// reply tells.
-	Ack(ctx context.Context, id int64, actor, where string) (kpi.Alert, error)
-	Snooze(ctx context.Context, id int64, actor, where string, until time.Time) (kpi.Alert, error) // zero until: until resolved
-	Resolve(ctx context.Context, id int64, actor, where string) (kpi.Alert, error)
+	// Ack, Snooze and Resolve change an alert for by.
+	Ack(ctx context.Context, id int64, by Actor) (kpi.Alert, error)
+	Snooze(ctx context.Context, id int64, by Actor, until time.Time) (kpi.Alert, error) // zero until: until resolved
+	Resolve(ctx context.Context, id int64, by Actor) (kpi.Alert, error)
 	// Rules lists the rules in force for the allowed shops (nil: every
 	// shop): one per metric for every shop, and one per shop and metric
 	// where a shop's differs.
@@ -32,6 +30,16 @@ type AlertDesk interface {
 	// now in force. Bad values are kpi.Invalid errors with a message id.
 	ChangeRule(ctx context.Context, change kpi.RuleOverride, reset bool, actor string) (RuleView, error)
 }
+
+// Actor is who changes an alert from chat, and from where.
+type Actor struct {
+	User string // their user key ("line:U4af…", "slack:T1:U2"): what the audit log keeps
+	Name string // their display name on the platform, for the notices; "": unknown
+	Chat string // the chat the command came from ("slack:C123"), which its reply tells; "": none
+}
+
+// Label is how the notices name the actor: their name, else their key.
+func (a Actor) Label() string { return cmp.Or(a.Name, a.User) }
 
 // RuleView is an alert rule as chat shows it.
 type RuleView struct {
@@ -251,22 +259,25 @@ func (b *Bot) onAlert(ctx context.Context, req Request, cmd Command, shops []kpi
 	var a kpi.Alert
 	var err error
 	key := ""
-	where := "" // the chat the command came from: this reply is its news
-	if req.Channel != nil {
-		where = req.Channel.Platform + ":" + req.Channel.ID
+	by := Actor{User: req.User}
+	if req.Channel != nil { // this reply is the chat's news
+		by.Chat = req.Channel.Platform + ":" + req.Channel.ID
+	}
+	if req.Name != nil {
+		by.Name = req.Name(ctx)
 	}
 	switch cmd.Action {
 	case ActionAck:
-		a, err = b.alerts.Ack(ctx, cmd.AlertID, req.User, where)
+		a, err = b.alerts.Ack(ctx, cmd.AlertID, by)
 		key = "alerts.acked"
 	case ActionSnooze:
-		a, err = b.alerts.Snooze(ctx, cmd.AlertID, req.User, where, cmd.Snooze.Until(b.now()))
+		a, err = b.alerts.Snooze(ctx, cmd.AlertID, by, cmd.Snooze.Until(b.now()))
 		key = "alerts.snoozed"
 		if a.SnoozedUntil.IsZero() {
 			key = "alerts.snoozed_resolved"
 		}
 	case ActionResolve:
-		a, err = b.alerts.Resolve(ctx, cmd.AlertID, req.User, where)
+		a, err = b.alerts.Resolve(ctx, cmd.AlertID, by)
 		key = "alerts.resolved"
 	default:
 		return b.errorReply(fmt.Errorf("bot: %q is done to no alert", cmd.Action))

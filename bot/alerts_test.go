@@ -225,14 +225,14 @@ var _ AlertDesk = (*fakeDesk)(nil)
 func (d *fakeDesk) Active(ctx context.Context, allowed []string) ([]kpi.Alert, error) {
 	return d.active(ctx, allowed)
 }
-func (d *fakeDesk) Ack(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
-	return d.ack(ctx, id, actor)
+func (d *fakeDesk) Ack(ctx context.Context, id int64, by Actor) (kpi.Alert, error) {
+	return d.ack(ctx, id, by.User)
 }
-func (d *fakeDesk) Snooze(ctx context.Context, id int64, actor, where string, until time.Time) (kpi.Alert, error) {
-	return d.snooze(ctx, id, actor, until)
+func (d *fakeDesk) Snooze(ctx context.Context, id int64, by Actor, until time.Time) (kpi.Alert, error) {
+	return d.snooze(ctx, id, by.User, until)
 }
-func (d *fakeDesk) Resolve(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
-	return d.resolve(ctx, id, actor)
+func (d *fakeDesk) Resolve(ctx context.Context, id int64, by Actor) (kpi.Alert, error) {
+	return d.resolve(ctx, id, by.User)
 }
 func (d *fakeDesk) Rules(ctx context.Context, allowed []string) ([]RuleView, error) {
 	return d.rules(ctx, allowed)

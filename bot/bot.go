@@ -140,6 +140,10 @@ type Request struct {
 	// code; nil where there are no admins to ask (LINE, the console): there
 	// a chat binds only with a code, which needs no admin.
 	IsAdmin func(ctx context.Context) (bool, error)
+	// Name looks up the asker's display name on their platform, for a
+	// reply that names them to others (an alert acknowledged); "" when
+	// unknown. nil where there is none to ask (the console).
+	Name func(ctx context.Context) string
 }
 
 // lang chooses the language to answer in: the user's kept preference, else

@@ -43,7 +43,8 @@ const (
 // one LINE push to the jp-support group, the quotes masked. A member of
 // the LINE group presses the acknowledge button (a signed postback): the
 // Slack message is edited in place, its buttons gone and the news in their
-// place, and the news goes in its thread; the group has the reply to the
+// place, naming the member as LINE shows them, and the news goes in its
+// thread; the group has the reply to the
 // button, and no push saying it again. serve is then stopped and
 // started four days on, when the burst has left the alert's three-day
 // window: the evaluation resolves the alert, and the resolve notice
@@ -92,6 +93,7 @@ func TestNegativeReviewBurst(t *testing.T) {
 	w.onlyOneAlert(t, "before the acknowledgement")
 
 	// A LINE group member acknowledges it with the button.
+	w.line.SetName(lineUser, "佐藤 花子")
 	if code, err := w.postLINE(client, linePostback("ev-ack-1", "reply-ack-1", ack[0])); err != nil || code != 200 {
 		t.Fatalf("the acknowledge postback: %d, %v", code, err)
 	}
@@ -100,8 +102,9 @@ func TestNegativeReviewBurst(t *testing.T) {
 	}
 	edited := w.slackEdited(slackAlert.TS, 1, 10*time.Second)
 	if blocks := decodedStrings(edited.Blocks); strings.Contains(string(edited.Blocks), `"actions"`) || strings.Contains(blocks, "/kpi 确认") ||
-		!strings.Contains(blocks, negativeReviewsZH) || !strings.Contains(blocks, "【已确认】") || !strings.Contains(blocks, lineUser) {
-		t.Errorf("the Slack alert after the acknowledgement in LINE: want its blocks, without buttons or the commands they stand for, saying who took it on:\n%s", blocks)
+		!strings.Contains(blocks, negativeReviewsZH) || !strings.Contains(blocks, "【已确认】") || !strings.Contains(blocks, "佐藤 花子") ||
+		strings.Contains(blocks, lineUser) {
+		t.Errorf("the Slack alert after the acknowledgement in LINE: want its blocks, without buttons or the commands they stand for, saying who took it on by their LINE name:\n%s", blocks)
 	}
 	w.slackThreadReply(slackAlert.TS, "【已确认】", 10*time.Second)
 	// The LINE group has the reply to the button: no push says it again.

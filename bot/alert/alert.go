@@ -733,29 +733,30 @@ func (m *Manager) page(ctx context.Context, a *kpi.Alert, now time.Time) error {
 	return m.c.Store.SaveAlert(ctx, a)
 }
 
-// Ack records that actor is on the alert: it is not escalated any more.
-// The channels that got it are told (see notify for where, the chat the
+// Ack records that by is on the alert: it is not escalated any more. The
+// channels that got it are told (see notify for by.Chat, the chat the
 // command came from). Acknowledging an acknowledged alert changes nothing.
-func (m *Manager) Ack(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, where, "ack", time.Time{})
+func (m *Manager) Ack(ctx context.Context, id int64, by bot.Actor) (kpi.Alert, error) {
+	return m.act(ctx, id, by, "ack", time.Time{})
 }
 
 // Snooze quiets the alert until until (zero: until it resolves): no
 // updates, no escalation. The channels that got it are told.
-func (m *Manager) Snooze(ctx context.Context, id int64, actor, where string, until time.Time) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, where, "snooze", until)
+func (m *Manager) Snooze(ctx context.Context, id int64, by bot.Actor, until time.Time) (kpi.Alert, error) {
+	return m.act(ctx, id, by, "snooze", until)
 }
 
 // Resolve ends the alert by hand; the channels that got it are told. No
 // new episode of its rule opens for the shop until the KPI has cleared.
-func (m *Manager) Resolve(ctx context.Context, id int64, actor, where string) (kpi.Alert, error) {
-	return m.act(ctx, id, actor, where, "resolve", time.Time{})
+func (m *Manager) Resolve(ctx context.Context, id int64, by bot.Actor) (kpi.Alert, error) {
+	return m.act(ctx, id, by, "resolve", time.Time{})
 }
 
-// act does action (ack, snooze, resolve) to alert id for actor, from the
-// chat where, writes the audit log and tells the channels that got the
-// alert.
-func (m *Manager) act(ctx context.Context, id int64, actor, where, action string, until time.Time) (kpi.Alert, error) {
+// act does action (ack, snooze, resolve) to alert id for by, writes the
+// audit log (by.User: the id, which stays) and tells the channels that got
+// the alert (by.Label(): the name, which people read).
+func (m *Manager) act(ctx context.Context, id int64, by bot.Actor, action string, until time.Time) (kpi.Alert, error) {
+	actor := by.User
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -817,7 +818,7 @@ func (m *Manager) act(ctx context.Context, id int64, actor, where, action string
 		}
 		event = fmt.Sprintf("%s-%d", action, len(log))
 	}
-	if err := m.notify(ctx, a, action, event, actor, where, now); err != nil {
+	if err := m.notify(ctx, a, action, event, by.Label(), by.Chat, now); err != nil {
 		return a, fmt.Errorf("alert: %s %d: %w", action, id, err)
 	}
 	if m.queued != nil {

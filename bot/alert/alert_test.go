@@ -431,7 +431,7 @@ func TestAckShownInOtherChannels(t *testing.T) {
 	queued := 0
 	f.m.WhenQueued(func() { queued++ })
 	// From the LINE chat, which the command's reply tells: no push there.
-	a, err := f.m.Ack(f.ctx, 1, "line:U-SATO", "line:U-JP")
+	a, err := f.m.Ack(f.ctx, 1, bot.Actor{User: "line:U-SATO", Chat: "line:U-JP"})
 	if err != nil || a.State != kpi.AlertAcked || a.AckedBy != "line:U-SATO" {
 		t.Fatalf("Ack = %+v, %v", a, err)
 	}
@@ -455,7 +455,7 @@ func TestAckShownInOtherChannels(t *testing.T) {
 	if r := msgs["alert:1:ack-1:slack:C-RAKUTEN"].reply; r.Lang != locales.Bilingual {
 		t.Errorf("the shop team's notice is in %s, want zh+ja", r.Lang)
 	}
-	if _, err := f.m.Ack(f.ctx, 1, "slack:T1:U2", ""); err != nil || len(f.pending(false)) != 0 {
+	if _, err := f.m.Ack(f.ctx, 1, bot.Actor{User: "slack:T1:U2"}); err != nil || len(f.pending(false)) != 0 {
 		t.Errorf("a second Ack: %v, %d messages", err, len(f.pending(false)))
 	}
 
@@ -463,7 +463,7 @@ func TestAckShownInOtherChannels(t *testing.T) {
 	until := jst(2026, 11, 19, 9, 0)
 	// From a Slack channel, which still gets the notice: it edits the
 	// alert there.
-	if a, err := f.m.Snooze(f.ctx, 1, "slack:T1:U2", "slack:C-HQ", until); err != nil || a.State != kpi.AlertSnoozed || !a.SnoozedUntil.Equal(until) {
+	if a, err := f.m.Snooze(f.ctx, 1, bot.Actor{User: "slack:T1:U2", Chat: "slack:C-HQ"}, until); err != nil || a.State != kpi.AlertSnoozed || !a.SnoozedUntil.Equal(until) {
 		t.Fatalf("Snooze = %+v, %v", a, err)
 	}
 	msgs = f.pending(true)
@@ -473,7 +473,7 @@ func TestAckShownInOtherChannels(t *testing.T) {
 	}
 
 	f.clock.Add(time.Minute)
-	if a, err := f.m.Resolve(f.ctx, 1, "slack:T1:U3", ""); err != nil || a.State != kpi.AlertResolved {
+	if a, err := f.m.Resolve(f.ctx, 1, bot.Actor{User: "slack:T1:U3"}); err != nil || a.State != kpi.AlertResolved {
 		t.Fatalf("Resolve = %+v, %v", a, err)
 	}
 	sameKeys(t, "resolved", f.pending(true), "alert:1:resolve:slack:C-HQ", "alert:1:resolve:line:U-JP", "alert:1:resolve:slack:C-RAKUTEN")
@@ -492,10 +492,10 @@ func TestAckShownInOtherChannels(t *testing.T) {
 	}
 
 	var e *kpi.Error
-	if _, err := f.m.Ack(f.ctx, 1, "x", ""); !errors.As(err, &e) || e.Key != "error.alert_over" {
+	if _, err := f.m.Ack(f.ctx, 1, bot.Actor{User: "x"}); !errors.As(err, &e) || e.Key != "error.alert_over" {
 		t.Errorf("Ack of a resolved alert: %v", err)
 	}
-	if _, err := f.m.Ack(f.ctx, 99, "x", ""); !errors.As(err, &e) || e.Code != kpi.NotFound || e.Key != "error.alert_unknown" || e.Args["ID"] != int64(99) {
+	if _, err := f.m.Ack(f.ctx, 99, bot.Actor{User: "x"}); !errors.As(err, &e) || e.Code != kpi.NotFound || e.Key != "error.alert_unknown" || e.Args["ID"] != int64(99) {
 		t.Errorf("Ack of an unknown alert: %v", err)
 	}
 
@@ -525,7 +525,7 @@ func TestEscalation(t *testing.T) {
 	f.engine.set("days_of_cover", "yahoo", 3)        // #3, critical
 	f.evaluate()
 	f.pending(true)
-	if _, err := f.m.Snooze(f.ctx, 3, "slack:T1:U2", "", start.Add(2*time.Hour)); err != nil {
+	if _, err := f.m.Snooze(f.ctx, 3, bot.Actor{User: "slack:T1:U2"}, start.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	f.pending(true)
@@ -544,7 +544,7 @@ func TestEscalation(t *testing.T) {
 		t.Errorf("escalations %d, want 2", a.Escalations)
 	}
 	f.clock.Set(start.Add(61 * time.Minute))
-	if _, err := f.m.Ack(f.ctx, 2, "line:U-SATO", ""); err != nil {
+	if _, err := f.m.Ack(f.ctx, 2, bot.Actor{User: "line:U-SATO"}); err != nil {
 		t.Fatal(err)
 	}
 	// The acknowledgement amends every message hq got of #2 that showed it

@@ -235,7 +235,7 @@ func TestEscalationToManagers(t *testing.T) {
 	f.evaluate()
 	f.pending(true)
 	f.clock.Set(start.Add(10 * time.Minute))
-	if _, err := f.m.Ack(f.ctx, 2, "slack:T1:U2", ""); err != nil {
+	if _, err := f.m.Ack(f.ctx, 2, bot.Actor{User: "slack:T1:U2"}); err != nil {
 		t.Fatal(err)
 	}
 	f.pending(true)
@@ -262,7 +262,7 @@ func TestEscalationToManagers(t *testing.T) {
 	f.escalate()
 	sameKeys(t, "90 min", f.pending(true), "alert:1:resend-2:slack:C-HQ", "alert:1:resend-2:line:U-JP")
 	// The acknowledgement reaches the manager's LINE too.
-	if _, err := f.m.Ack(f.ctx, 1, "line:U-SATO", ""); err != nil {
+	if _, err := f.m.Ack(f.ctx, 1, bot.Actor{User: "line:U-SATO"}); err != nil {
 		t.Fatal(err)
 	}
 	sameKeys(t, "ack", f.pending(true), "alert:1:ack-1:slack:C-HQ", "alert:1:ack-1:line:U-JP", "alert:1:ack-1:line:"+wangLINE)

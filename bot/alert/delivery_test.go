@@ -80,7 +80,7 @@ func TestOutageLosesNothing(t *testing.T) {
 		},
 		10: func() { f.engine.set("return_rate", "rakuten", 0.15) }, // #2 much worse: an update
 		12: func() { // #2 acknowledged
-			if _, err := f.m.Ack(f.ctx, 2, "slack:T1:U2", ""); err != nil {
+			if _, err := f.m.Ack(f.ctx, 2, bot.Actor{User: "slack:T1:U2"}); err != nil {
 				t.Fatal(err)
 			}
 		},

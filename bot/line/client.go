@@ -260,6 +260,36 @@ func (c *Client) Recipients(ctx context.Context, chat string) (int64, error) {
 	return n, err
 }
 
+// MemberName is the display name of user as chat shows it: a group's
+// (ids start with C) or a room's (R) member profile, else the user's own
+// profile (a 1:1 chat). LINE answers 404 for a user who left or is not a
+// friend.
+func (c *Client) MemberName(ctx context.Context, chat, user string) (string, error) {
+	var name string
+	err := c.do(ctx, "member profile", func(api *messaging_api.MessagingApiAPI) (*http.Response, error) {
+		switch {
+		case strings.HasPrefix(chat, "C"):
+			res, body, err := api.GetGroupMemberProfileWithHttpInfo(chat, user)
+			if err == nil {
+				name = body.DisplayName
+			}
+			return res, err
+		case strings.HasPrefix(chat, "R"):
+			res, body, err := api.GetRoomMemberProfileWithHttpInfo(chat, user)
+			if err == nil {
+				name = body.DisplayName
+			}
+			return res, err
+		}
+		res, body, err := api.GetProfileWithHttpInfo(user)
+		if err == nil {
+			name = body.DisplayName
+		}
+		return res, err
+	})
+	return name, err
+}
+
 // RetryKey is the X-Line-Retry-Key for what key names: a UUID derived from
 // it, so that the same message gets the same key even after a restart.
 func RetryKey(key string) string {

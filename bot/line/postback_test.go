@@ -182,6 +182,7 @@ func TestAlertButtonAcknowledgesFromLINE(t *testing.T) {
 		t.Fatalf("the first button posts back %q", ack.Data)
 	}
 	presser := userID(62)
+	r.line.SetName(presser, "佐藤 花子")
 	r.send(postbackEvent("01JPBALERT0000000000000001", inGroup(hq, presser), ack.Data))
 
 	sent = r.line.Sent()
@@ -203,11 +204,40 @@ func TestAlertButtonAcknowledgesFromLINE(t *testing.T) {
 	for _, it := range due {
 		if strings.Contains(it.Key, fmt.Sprintf("alert:%d:ack-", id)) {
 			told[it.Channel] = true
+			// The notice names the presser as LINE shows them, not by id.
+			if p := string(it.Payload); !strings.Contains(p, "佐藤 花子") || strings.Contains(p, presser) {
+				t.Errorf("the notice to %s does not name the presser by their LINE name:\n%s", it.Channel, p)
+			}
 		}
 	}
 	// The chat the button was pressed in has the reply: no push there,
 	// which would say it again and spend the quota.
 	if told[hq] || !told[jp] || len(told) != 1 {
 		t.Errorf("the acknowledgement was told to %v, want the other LINE chat alone", told)
+	}
+}
+
+// MemberName asks the profile of the chat's kind: a group's member, a
+// room's member, or the user's own; a user LINE does not know is an error.
+func TestMemberName(t *testing.T) {
+	fake := linetest.NewServer(t)
+	fake.SetName(userID(70), "田中")
+	client, err := NewClient(ClientConfig{Token: linetest.Token, BaseURL: fake.URL, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, chat := range []string{groupID(71), roomID(72), userID(70)} {
+		if name, err := client.MemberName(ctx, chat, userID(70)); name != "田中" || err != nil {
+			t.Errorf("MemberName in %s = %q, %v; want 田中", chat, name, err)
+		}
+	}
+	for op, want := range map[string]int{"getGroupMemberProfile": 1, "getRoomMemberProfile": 1, "getProfile": 1} {
+		if got := fake.Calls(op); got != want {
+			t.Errorf("%s called %d times, want %d", op, got, want)
+		}
+	}
+	if name, err := client.MemberName(ctx, groupID(71), userID(73)); name != "" || err == nil {
+		t.Errorf("MemberName of a user LINE does not know = %q, %v; want an error", name, err)
 	}
 }

@@ -244,6 +244,16 @@ func (h *Handler) job(ev webhook.EventInterface) (job, bool) {
 	}
 	if user != "" {
 		j.req.User = "line:" + user
+		if h.client != nil {
+			chat := j.chat
+			j.req.Name = func(ctx context.Context) string {
+				name, err := h.client.MemberName(ctx, chat, user)
+				if err != nil {
+					h.log.Warn("line: the asker's display name", "err", err)
+				}
+				return name
+			}
+		}
 	}
 	j.at = time.UnixMilli(ts)
 	return j, true

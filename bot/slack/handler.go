@@ -398,6 +398,13 @@ func (h *Handler) where(ctx context.Context, req *bot.Request, channel, user str
 	}
 	req.Channel = &c
 	req.IsAdmin = func(ctx context.Context) (bool, error) { return h.poster.IsAdmin(ctx, user) }
+	req.Name = func(ctx context.Context) string {
+		name, err := h.poster.UserName(ctx, user)
+		if err != nil {
+			h.log.Warn("slack: the asker's display name", "err", err, "user", user)
+		}
+		return name
+	}
 	return nil
 }
 

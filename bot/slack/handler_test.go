@@ -83,8 +83,16 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	})
 	mux.HandleFunc("POST /api/users.info", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
-		admin := r.PostForm.Get("user") == "UADMIN"
-		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"is_admin":%v}}`, r.PostForm.Get("user"), admin)
+		user := r.PostForm.Get("user")
+		admin := user == "UADMIN"
+		switch user {
+		case "UNAMED": // a display name, a full name and a handle
+			fmt.Fprint(w, `{"ok":true,"user":{"id":"UNAMED","name":"hsato","real_name":"Sato Hanako","profile":{"display_name":"佐藤"}}}`)
+		case "UREAL": // a full name and a handle
+			fmt.Fprint(w, `{"ok":true,"user":{"id":"UREAL","name":"ktanaka","real_name":"Tanaka Ken","profile":{"display_name":""}}}`)
+		default:
+			fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"is_admin":%v}}`, user, admin)
+		}
 	})
 	mux.HandleFunc("POST /response", func(w http.ResponseWriter, r *http.Request) {
 		var msg map[string]any
@@ -384,5 +392,16 @@ func TestPrivateRepliesGoToTheAskerAlone(t *testing.T) {
 	defer fake.mu.Unlock()
 	if len(fake.posts) != 0 || len(fake.ephemeral) != 1 || fake.ephemeral[0].Get("user") != "U1" {
 		t.Errorf("a mention's code: posts %v, ephemeral %v", fake.posts, fake.ephemeral)
+	}
+}
+
+// UserName is the name Slack shows: the display name, else the full name.
+func TestPosterUserName(t *testing.T) {
+	fake := newFakeSlack(t)
+	p := NewPoster("xoxb-test", fake.URL+"/api/")
+	for user, want := range map[string]string{"UNAMED": "佐藤", "UREAL": "Tanaka Ken"} {
+		if got, err := p.UserName(context.Background(), user); got != want || err != nil {
+			t.Errorf("UserName(%s) = %q, %v; want %q", user, got, err, want)
+		}
 	}
 }

@@ -249,23 +249,23 @@ func (d *alertDesk) Active(context.Context, []string) ([]kpi.Alert, error) {
 	return []kpi.Alert{d.alert()}, nil
 }
 
-func (d *alertDesk) Ack(_ context.Context, id int64, actor, where string) (kpi.Alert, error) {
+func (d *alertDesk) Ack(_ context.Context, id int64, by bot.Actor) (kpi.Alert, error) {
 	if id != 12 {
 		return kpi.Alert{}, kpi.Errorf(kpi.NotFound, "error.alert_unknown", map[string]any{"ID": id}, nil)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.acked = append(d.acked, fmt.Sprintf("#%d by %s", id, actor))
+	d.acked = append(d.acked, fmt.Sprintf("#%d by %s", id, by.User))
 	a := d.alert()
-	a.State, a.AckedBy = kpi.AlertAcked, actor
+	a.State, a.AckedBy = kpi.AlertAcked, by.User
 	return a, nil
 }
 
-func (d *alertDesk) Snooze(context.Context, int64, string, string, time.Time) (kpi.Alert, error) {
+func (d *alertDesk) Snooze(context.Context, int64, bot.Actor, time.Time) (kpi.Alert, error) {
 	return kpi.Alert{}, fmt.Errorf("not in this test")
 }
 
-func (d *alertDesk) Resolve(context.Context, int64, string, string) (kpi.Alert, error) {
+func (d *alertDesk) Resolve(context.Context, int64, bot.Actor) (kpi.Alert, error) {
 	return kpi.Alert{}, fmt.Errorf("not in this test")
 }
 

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -248,4 +249,14 @@ func (p *Poster) IsAdmin(ctx context.Context, user string) (bool, error) {
 		return false, fmt.Errorf("slack: users.info: %w", err)
 	}
 	return u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, nil
+}
+
+// UserName is the name Slack shows for user: their display name, else
+// their full name, else their handle.
+func (p *Poster) UserName(ctx context.Context, user string) (string, error) {
+	u, err := p.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		return "", fmt.Errorf("slack: users.info: %w", err)
+	}
+	return cmp.Or(u.Profile.DisplayName, u.RealName, u.Name), nil
 }

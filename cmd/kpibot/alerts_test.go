@@ -142,13 +142,13 @@ func TestAlertsBadInput(t *testing.T) {
 type listDesk []kpi.Alert
 
 func (d listDesk) Active(context.Context, []string) ([]kpi.Alert, error) { return d, nil }
-func (d listDesk) Ack(context.Context, int64, string, string) (kpi.Alert, error) {
+func (d listDesk) Ack(context.Context, int64, bot.Actor) (kpi.Alert, error) {
 	return kpi.Alert{}, nil
 }
-func (d listDesk) Snooze(context.Context, int64, string, string, time.Time) (kpi.Alert, error) {
+func (d listDesk) Snooze(context.Context, int64, bot.Actor, time.Time) (kpi.Alert, error) {
 	return kpi.Alert{}, nil
 }
-func (d listDesk) Resolve(context.Context, int64, string, string) (kpi.Alert, error) {
+func (d listDesk) Resolve(context.Context, int64, bot.Actor) (kpi.Alert, error) {
 	return kpi.Alert{}, nil
 }
 func (d listDesk) Rules(context.Context, []string) ([]bot.RuleView, error) { return nil, nil }

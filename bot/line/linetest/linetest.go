@@ -131,6 +131,7 @@ type Server struct {
 	limit     int64
 	used      int64
 	members   map[string]int
+	names     map[string]string // display names by user id; others' profiles are 404
 	retryKeys map[string]bool
 	tokens    map[string]bool // reply tokens used or expired
 }
@@ -148,7 +149,7 @@ func NewServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, faults: map[string][]fault{}, calls: map[string]int{}, members: map[string]int{},
+	s := &Server{t: t, faults: map[string][]fault{}, calls: map[string]int{}, members: map[string]int{}, names: map[string]string{},
 		retryKeys: map[string]bool{}, tokens: map[string]bool{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(spec, w, r) }))
 	s.URL = s.srv.URL
@@ -198,6 +199,15 @@ func (s *Server) SetMembers(chat string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.members[chat] = n
+}
+
+// SetName gives user a display name, what the profile calls (getProfile,
+// getGroupMemberProfile, getRoomMemberProfile) answer; a user without one
+// is not found, as one who left.
+func (s *Server) SetName(user, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names[user] = name
 }
 
 // ExpireToken makes a reply token invalid, as after its minute.
@@ -318,6 +328,14 @@ func (s *Server) do(op string, r *http.Request, body []byte) (int, any) {
 	case "getGroupMemberCount", "getRoomMemberCount":
 		id := strings.Split(r.URL.Path, "/")[4] // /v2/bot/group/{id}/members/count
 		return http.StatusOK, map[string]any{"count": s.recipients(id)}
+	case "getProfile", "getGroupMemberProfile", "getRoomMemberProfile":
+		parts := strings.Split(r.URL.Path, "/") // …/profile/{userId}, …/member/{userId}
+		user := parts[len(parts)-1]
+		name, ok := s.names[user]
+		if !ok {
+			return http.StatusNotFound, map[string]any{"message": "Not found"}
+		}
+		return http.StatusOK, map[string]any{"displayName": name, "userId": user}
 	case "getBotInfo":
 		return http.StatusOK, map[string]any{"userId": "Ubot0000000000000000000000000000", "basicId": "@kpibot",
 			"displayName": "kpibot", "chatMode": "bot", "markAsReadMode": "auto"}
