@@ -46,8 +46,9 @@ const (
 // place, naming the member as LINE shows them, and the news goes in its
 // thread; the group has the reply to the button, and no push saying it
 // again. serve is then stopped and started four days on, when the burst
-// has left the alert's three-day window: the evaluation resolves the alert, and the resolve notice
-// reaches both channels, editing the Slack message again, once.
+// has left the alert's three-day window: the evaluation resolves the
+// alert, and the resolve notice reaches both channels, editing the Slack
+// message again, once.
 func TestNegativeReviewBurst(t *testing.T) {
 	start := time.Date(2026, 11, 27, 14, 0, 0, 0, jst) // a Friday, not a holiday
 	began := time.Now()
