@@ -42,6 +42,10 @@ type Outbox interface {
 	// failed. Claims made at the same time never return the same item.
 	// The items come back with NextTry at the lease's end.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
+	// Extend moves the NextTry of the unsent items of keys to until: a
+	// sender still delivering what it claimed renews its lease, so that
+	// the lease can be short and a dead sender's items soon taken again.
+	Extend(ctx context.Context, keys []string, until time.Time) error
 	// MarkSent records that the item was delivered at at, as the
 	// platform's message ref ("" for none); it is never due again. The
 	// first delivery's time and ref stay if it is marked twice.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -18,9 +19,10 @@ const batch = 100
 
 // claimLease is how long a flush holds the items it claimed: no other
 // sender takes them meanwhile (another replica, a kpibot digest run by
-// hand). It is longer than a batch takes to send, paced and retried; an
-// item whose sender died is taken again when it runs out.
-const claimLease = 10 * time.Minute
+// hand). The flush renews it every claimLease/3 while it delivers them, so
+// a batch may take as long as it must (paced, retried); a sender that dies
+// leaves its items to be taken again within claimLease.
+const claimLease = 2 * time.Minute
 
 // Key is the outbox key of report r sent on day to channel ch: what makes
 // it go out once.
@@ -146,12 +148,20 @@ func (s *Scheduler) flushWhile(ctx context.Context, leads func(context.Context, 
 	}
 }
 
-// deliver sends items by platform and records the outcome of each.
+// deliver sends items by platform and records the outcome of each,
+// holding their lease until each is marked.
 func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.OutboxItem) error {
+	if len(items) == 0 {
+		return nil
+	}
 	book := context.WithoutCancel(ctx)
+	held := s.hold(book, items)
+	defer held.stop()
 	var errs []error
 	fail := func(it kpi.OutboxItem, reason string) {
-		if err := s.c.Outbox.MarkFailed(book, it.Key, now.Add(backoff(it.Attempts)), reason); err != nil {
+		if err := held.release(it.Key, func() error {
+			return s.c.Outbox.MarkFailed(book, it.Key, now.Add(backoff(it.Attempts)), reason)
+		}); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -188,7 +198,7 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 				return
 			}
 			marked[key] = true
-			if err := s.c.Outbox.MarkSent(book, key, at, ref); err != nil {
+			if err := held.release(key, func() error { return s.c.Outbox.MarkSent(book, key, at, ref) }); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -234,6 +244,60 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// holder keeps the lease on the items a flush claimed while it delivers
+// them: every claimLease/3 it moves the NextTry of those not marked yet to
+// claimLease from then. A mark and a renewal never interleave, so a
+// renewal never undoes the NextTry a failure set.
+type holder struct {
+	mu    sync.Mutex
+	open  map[string]bool // the keys not marked sent or failed yet
+	quit  chan struct{}
+	ended chan struct{}
+}
+
+// hold starts renewing the lease of items.
+func (s *Scheduler) hold(ctx context.Context, items []kpi.OutboxItem) *holder {
+	h := &holder{open: make(map[string]bool, len(items)), quit: make(chan struct{}), ended: make(chan struct{})}
+	for _, it := range items {
+		h.open[it.Key] = true
+	}
+	tick := s.clock.NewTicker(claimLease / 3)
+	go func() {
+		defer close(h.ended)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.quit:
+				return
+			case <-tick.Chan():
+				h.mu.Lock()
+				keys := slices.Collect(maps.Keys(h.open))
+				if len(keys) > 0 {
+					if err := s.c.Outbox.Extend(ctx, keys, s.clock.Now().Add(claimLease)); err != nil {
+						s.log.Warn("schedule: renew the lease of the messages being sent", "messages", len(keys), "err", err)
+					}
+				}
+				h.mu.Unlock()
+			}
+		}
+	}()
+	return h
+}
+
+// release marks key with mark, and renews its lease no more.
+func (h *holder) release(key string, mark func() error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.open, key)
+	return mark()
+}
+
+// stop ends the renewals and waits for the last.
+func (h *holder) stop() {
+	close(h.quit)
+	<-h.ended
 }
 
 // truncate cuts s to at most n bytes, on a rune boundary.

@@ -1611,3 +1611,80 @@ func TestFlushSoon(t *testing.T) {
 		t.Errorf("%d pending, want none", n)
 	}
 }
+
+// blockingSender delivers its messages only once release is closed;
+// started is closed when it is first asked.
+type blockingSender struct {
+	once     sync.Once
+	started  chan struct{}
+	release  chan struct{}
+	mu       sync.Mutex
+	received []string
+}
+
+func (s *blockingSender) Send(_ context.Context, msgs []Message) ([]string, error) {
+	s.once.Do(func() { close(s.started) })
+	<-s.release
+	var keys []string
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range msgs {
+		s.received = append(s.received, m.Key)
+		keys = append(keys, m.Key)
+	}
+	return keys, nil
+}
+
+// A flush renews the lease of what it claimed while it delivers, so a
+// slow batch is never taken by another sender; a sender that died (a
+// claim never delivered) leaves its items to be taken again once the
+// short lease ends, not ten minutes later.
+func TestLeaseRenewedWhileSending(t *testing.T) {
+	start := jst(2026, 11, 26, 8, 0)
+	slow := &blockingSender{started: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, dbPath(t), start, []kpi.ChatChannel{hq, jp}, func(c *Config) {
+		c.Senders = map[string]Sender{"slack": slow, "line": slow}
+	})
+	ctx := context.Background()
+	day := kpi.DateOf(start)
+	h.enqueueAlert(hq, day)
+	flushed := make(chan error, 1)
+	go func() { flushed <- h.s.Flush(ctx) }()
+	<-slow.started
+	// Five minutes of a stuck send, in steps of the renewal: the lease is
+	// renewed each time, and nobody else may claim the message.
+	for range 8 {
+		h.timers(1) // the renewal's ticker
+		h.clock.Advance(claimLease / 3)
+		want := h.clock.Now().Add(claimLease).Truncate(time.Second)
+		h.eventually("the lease to be renewed", func() bool {
+			it, _, err := h.store.Item(ctx, "alert:"+day.String()+":slack:"+hq.ID)
+			return err == nil && it.NextTry.Equal(want)
+		})
+		if items, err := h.store.Claim(ctx, h.clock.Now(), claimLease, 10); err != nil || len(items) != 0 {
+			t.Fatalf("another sender claimed %d items %v after %v, while the first still sends", len(items), err, h.clock.Since(start))
+		}
+	}
+	close(slow.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if n := h.pending(); n != 0 || len(slow.received) != 1 {
+		t.Errorf("%d pending, %d sent; want the message sent once", n, len(slow.received))
+	}
+
+	// A sender that claimed and died: its item is free again after the
+	// lease, and a flush then delivers it.
+	h.enqueueAlert(jp, day)
+	if items, err := h.store.Claim(ctx, h.clock.Now(), claimLease, 10); err != nil || len(items) != 1 {
+		t.Fatalf("claim: %d items, %v", len(items), err)
+	}
+	h.clock.Advance(claimLease - time.Second)
+	if err := h.s.Flush(ctx); err != nil || len(slow.received) != 1 {
+		t.Fatalf("a flush within the dead sender's lease sent %d, %v; want nothing more", len(slow.received), err)
+	}
+	h.clock.Advance(time.Second)
+	if err := h.s.Flush(ctx); err != nil || len(slow.received) != 2 || h.pending() != 0 {
+		t.Errorf("a flush after the dead sender's lease: %d sent, %d pending, %v; want it sent", len(slow.received), h.pending(), err)
+	}
+}

@@ -104,6 +104,15 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	return items, nil
 }
 
+// Extend moves the NextTry of the unsent items of keys to until.
+func (s *Store) Extend(ctx context.Context, keys []string, until time.Time) error {
+	_, err := s.pool.Exec(ctx, "UPDATE outbox SET next_try = $1 WHERE sent_at IS NULL AND key = ANY($2::text[])", until.Unix(), keys)
+	if err != nil {
+		return fmt.Errorf("postgres: extend the lease of %d outbox items: %w", len(keys), err)
+	}
+	return nil
+}
+
 // MarkSent records that an item was delivered, as the platform's message
 // ref; the first delivery's time and ref stay if it is marked twice.
 func (s *Store) MarkSent(ctx context.Context, key string, at time.Time, ref string) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
@@ -111,6 +112,24 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		items[i] = c.it
 	}
 	return items, nil
+}
+
+// Extend moves the NextTry of the unsent items of keys to until.
+func (s *Store) Extend(ctx context.Context, keys []string, until time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, until.Unix())
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	_, err := s.db.ExecContext(ctx, "UPDATE outbox SET next_try = ? WHERE sent_at IS NULL AND key IN (?"+
+		strings.Repeat(", ?", len(keys)-1)+")", args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: extend the lease of %d outbox items: %w", len(keys), err)
+	}
+	return nil
 }
 
 // MarkSent records that an item was delivered, as the platform's message

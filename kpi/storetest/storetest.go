@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -1340,11 +1341,23 @@ func testOutboxClaims(t *testing.T, open opener) {
 	if err != nil || len(again) != 1 || again[0].Key != first[1].Key || again[0].Attempts != 1 || again[0].LastError != "429" {
 		t.Errorf("Claim after a failure = %+v, %v; want the failed item alone", again, err)
 	}
+	// A sender still at work renews its lease: its unsent items are not
+	// taken when the first lease ends; a sent one stays sent.
+	renewed := []string{first[0].Key, first[2].Key, first[3].Key}
+	if err := o.Extend(ctx, renewed, now.Add(8*time.Minute)); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	if err := o.Extend(ctx, nil, now.Add(8*time.Minute)); err != nil {
+		t.Fatalf("Extend of nothing: %v", err)
+	}
 	// When the leases run out (a sender died), the items are taken again:
-	// all but the one sent.
+	// all but the one sent and the two renewed.
 	late, err := o.Claim(ctx, now.Add(6*time.Minute), 5*time.Minute, 100)
-	if err != nil || len(late) != n-1 {
-		t.Errorf("Claim after the leases = %d items, %v; want %d", len(late), err, n-1)
+	if err != nil || len(late) != n-3 || slices.ContainsFunc(late, func(it kpi.OutboxItem) bool { return slices.Contains(renewed, it.Key) }) {
+		t.Errorf("Claim after the leases = %d items, %v; want %d, not the renewed", len(late), err, n-3)
+	}
+	if items, err := o.Claim(ctx, now.Add(8*time.Minute), 5*time.Minute, 100); err != nil || len(items) != 2 {
+		t.Errorf("Claim after the renewed lease = %d items, %v; want the 2 unsent", len(items), err)
 	}
 	if p, err := o.Pending(ctx); p != n-1 || err != nil {
 		t.Errorf("Pending = %d, %v; want %d", p, err, n-1)
