@@ -62,6 +62,7 @@ type Handler struct {
 
 	forged atomic.Int64   // requests refused for their signature
 	work   sync.WaitGroup // answers still being worked on
+	socket atomic.Bool    // Socket Mode is connected: Slack said hello
 }
 
 // Config is what a Handler needs.

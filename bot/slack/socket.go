@@ -35,6 +35,7 @@ const eventTimeout = 10 * time.Second
 // the WebSocket connection itself (apps.connections.open), so there is no
 // signing secret to check here, unlike on the HTTP endpoints.
 func (h *Handler) RunSocketMode(ctx context.Context, appToken, botToken, apiURL string) error {
+	h.socket.Store(false)
 	opts := []slackapi.Option{slackapi.OptionAppLevelToken(appToken)}
 	if apiURL != "" {
 		opts = append(opts, slackapi.OptionAPIURL(apiURL))
@@ -47,6 +48,7 @@ func (h *Handler) RunSocketMode(ctx context.Context, appToken, botToken, apiURL 
 	go func() { ran <- client.RunContext(ctx) }()
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
+	defer h.socket.Store(false)
 	for {
 		select {
 		case err := <-ran:
@@ -60,6 +62,10 @@ func (h *Handler) RunSocketMode(ctx context.Context, appToken, botToken, apiURL 
 	}
 }
 
+// SocketConnected reports whether RunSocketMode is connected to Slack: Slack
+// has said hello, and the connection has not failed since.
+func (h *Handler) SocketConnected() bool { return h.socket.Load() }
+
 // socketEvent handles one event of the Socket Mode client. Every envelope is
 // acknowledged within Slack's 3 seconds: at once, or for a slash command
 // within answerWithin, and the work that may take longer runs in the
@@ -68,6 +74,7 @@ func (h *Handler) RunSocketMode(ctx context.Context, appToken, botToken, apiURL 
 func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event, inflight *sync.WaitGroup) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		h.socket.Store(false)
 		if c, ok := evt.Data.(*slackapi.ConnectingEvent); ok {
 			h.log.Debug("slack: socket mode connecting", "attempt", c.Attempt, "connection", c.ConnectionCount)
 		}
@@ -75,6 +82,7 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		// Not the event's Info: its URL holds the connection's ticket.
 		h.log.Debug("slack: socket mode connected")
 	case socketmode.EventTypeHello:
+		h.socket.Store(true)
 		args := []any{}
 		if evt.Request != nil {
 			args = append(args, "connections", evt.Request.NumConnections, "app", evt.Request.ConnectionInfo.AppID,
@@ -82,10 +90,12 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		}
 		h.log.Info("slack: socket mode ready", args...)
 	case socketmode.EventTypeConnectionError:
+		h.socket.Store(false)
 		if c, ok := evt.Data.(*slackapi.ConnectionErrorEvent); ok {
 			h.log.Info("slack: socket mode connection failed, retrying", "err", c.ErrorObj, "attempt", c.Attempt, "backoff", c.Backoff)
 		}
 	case socketmode.EventTypeInvalidAuth:
+		h.socket.Store(false)
 		h.log.Error("slack: socket mode refused the app token")
 	case socketmode.EventTypeIncomingError:
 		if e, ok := evt.Data.(*slackapi.IncomingEventError); ok {

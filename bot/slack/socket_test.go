@@ -216,6 +216,9 @@ func TestSocketMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ran := make(chan error, 1)
+	if h.SocketConnected() {
+		t.Error("connected before RunSocketMode")
+	}
 	go func() { ran <- h.RunSocketMode(ctx, appToken, "xoxb-test", sock.URL+"/api/") }()
 	select {
 	case <-sock.connected:
@@ -223,6 +226,11 @@ func TestSocketMode(t *testing.T) {
 		t.Fatalf("RunSocketMode returned before connecting: %v", err)
 	case <-time.After(3 * time.Second):
 		t.Fatalf("no Socket Mode connection within 3 s; %d opens; logs:\n%s", sock.opens.Load(), logs.String())
+	}
+	for deadline := time.Now().Add(3 * time.Second); !h.SocketConnected(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("SocketConnected is false 3 s after Slack's hello")
+		}
 	}
 
 	slowSent := sock.send(slashEnvelope("sc-slow", "slow", fake.URL+"/response"))
@@ -273,6 +281,9 @@ func TestSocketMode(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("RunSocketMode still running 2 s after its context ended")
+	}
+	if h.SocketConnected() {
+		t.Error("still connected after RunSocketMode returned")
 	}
 	h.Wait()
 

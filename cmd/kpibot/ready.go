@@ -16,14 +16,16 @@ const readyTimeout = 2 * time.Second
 // readiness is what GET /readyz tells: whether serve can do its work now.
 // It is ready when the store answers a trivial query within readyTimeout
 // and every adapter serve was configured with is set up: the Slack handler
-// (when Slack is configured), the LINE handler (when LINE is), and the
+// (when Slack is configured) and its Socket Mode connection (when an app
+// token is set), the LINE handler (when LINE is), and the
 // scheduler of digests, reviews, alerts and syncs, started. A serve with no
 // chat platform configured is never ready: it can send nothing.
 type readiness struct {
 	ping    func(ctx context.Context) error // the store's trivial query
 	timeout time.Duration                   // readyTimeout if zero
 
-	slackWanted, lineWanted bool // configured in the environment
+	slackWanted, lineWanted bool        // configured in the environment
+	socket                  func() bool // whether Socket Mode is connected; nil: not configured
 	slack, line, scheduler  atomic.Bool
 	draining                atomic.Bool // shutting down: the load balancer should send no more
 }
@@ -42,6 +44,9 @@ func (r *readiness) notReady(ctx context.Context) []string {
 	}
 	if r.slackWanted && !r.slack.Load() {
 		out = append(out, "slack: the handler is not set up")
+	}
+	if r.socket != nil && !r.socket() {
+		out = append(out, "slack: socket mode is not connected (connecting, or retrying after a failure)")
 	}
 	if r.lineWanted && !r.line.Load() {
 		out = append(out, "line: the handler is not set up")

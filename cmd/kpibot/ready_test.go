@@ -46,6 +46,19 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("LINE and the scheduler not set up: %d %q, want 503 %q", code, body, want)
 	}
 
+	// Socket Mode, when configured, must be connected.
+	connected := false
+	sock := ready(true, true, true)
+	sock.socket = func() bool { return connected }
+	code, body = get(sock)
+	if want := "not ready:\nslack: socket mode is not connected (connecting, or retrying after a failure)\n"; code != http.StatusServiceUnavailable || body != want {
+		t.Errorf("Socket Mode not connected: %d %q, want 503 %q", code, body, want)
+	}
+	connected = true
+	if code, body := get(sock); code != http.StatusOK {
+		t.Errorf("Socket Mode connected: %d %q, want 200", code, body)
+	}
+
 	// A store that does not answer in time.
 	slow := ready(true, true, true)
 	slow.timeout = 50 * time.Millisecond

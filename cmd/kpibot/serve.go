@@ -218,6 +218,9 @@ func serve(ctx context.Context, e env, text *locales.Catalog, p *locales.Printer
 		})
 		sh.Register(mux)
 		m.SignatureFailures("slack", sh.SignatureFailures)
+		if sl.appToken != "" {
+			ready.socket = sh.SocketConnected
+		}
 		ready.slack.Store(true)
 	}
 	var lh *line.Handler
