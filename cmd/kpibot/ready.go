@@ -17,7 +17,8 @@ const readyTimeout = 2 * time.Second
 // It is ready when the store answers a trivial query within readyTimeout
 // and every adapter serve was configured with is set up: the Slack handler
 // (when Slack is configured) and its Socket Mode connection (when an app
-// token is set), the LINE handler (when LINE is), and the
+// token is set and LINE is not configured: then it is the only way in),
+// the LINE handler (when LINE is), and the
 // scheduler of digests, reviews, alerts and syncs, started. A serve with no
 // chat platform configured is never ready: it can send nothing.
 type readiness struct {
@@ -45,7 +46,9 @@ func (r *readiness) notReady(ctx context.Context) []string {
 	if r.slackWanted && !r.slack.Load() {
 		out = append(out, "slack: the handler is not set up")
 	}
-	if r.socket != nil && !r.socket() {
+	// Socket Mode counts only where it is the only way in: a replica that
+	// also takes LINE's webhooks must keep taking them while it reconnects.
+	if r.socket != nil && !r.lineWanted && !r.socket() {
 		out = append(out, "slack: socket mode is not connected (connecting, or retrying after a failure)")
 	}
 	if r.lineWanted && !r.line.Load() {

@@ -46,10 +46,14 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("LINE and the scheduler not set up: %d %q, want 503 %q", code, body, want)
 	}
 
-	// Socket Mode, when configured, must be connected.
+	// Socket Mode, when configured without LINE, must be connected.
 	connected := false
 	sock := ready(true, true, true)
 	sock.socket = func() bool { return connected }
+	if code, body := get(sock); code != http.StatusOK {
+		t.Errorf("Socket Mode not connected, LINE's webhooks taken: %d %q, want 200", code, body)
+	}
+	sock.lineWanted = false
 	code, body = get(sock)
 	if want := "not ready:\nslack: socket mode is not connected (connecting, or retrying after a failure)\n"; code != http.StatusServiceUnavailable || body != want {
 		t.Errorf("Socket Mode not connected: %d %q, want 503 %q", code, body, want)
