@@ -107,6 +107,10 @@ func TestNegativeReviewBurst(t *testing.T) {
 		t.Errorf("the Slack alert after the acknowledgement in LINE: want its blocks, without buttons or the commands they stand for, saying who took it on by their LINE name:\n%s", blocks)
 	}
 	w.slackThreadReply(slackAlert.TS, "【已确认】", 10*time.Second)
+	// In hq, on serve's moved clock, /kpi alerts lists it as taken on.
+	if list := w.slash(t, slackUser, hqChannel, "告警"); !strings.Contains(list, "#"+ack[1]) || !strings.Contains(list, "已确认") {
+		t.Errorf("/kpi 告警 in hq after the acknowledgement: want #%d, acknowledged:\n%s", id, list)
+	}
 	// The LINE group has the reply to the button: no push says it again.
 	if pushes := w.linePushesAbout("【対応中】"); len(pushes) != 0 {
 		t.Errorf("the LINE group got %d pushes of the acknowledgement it made, besides the reply:\n%s", len(pushes), pushes[0])
@@ -135,6 +139,10 @@ func TestNegativeReviewBurst(t *testing.T) {
 		t.Errorf("%d Slack edits, want 2: the acknowledgement and the resolve", n)
 	}
 	w.onlyOneAlert(t, "after the restart")
+	// Its reviews unanswered, other alerts are open by now; not this one.
+	if list := w.slash(t, slackUser, hqChannel, "告警"); strings.Contains(list, "#"+ack[1]+" · ") || !strings.Contains(list, "未处理告警") {
+		t.Errorf("/kpi 告警 in hq after the resolve: want the list without #%d:\n%s", id, list)
+	}
 	if p := w.line.Problems(); len(p) > 0 {
 		t.Errorf("the fake LINE refused requests: %v", p)
 	}

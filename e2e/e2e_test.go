@@ -218,6 +218,9 @@ type world struct {
 
 	cmd    *exec.Cmd
 	stderr *syncBuffer
+	// clockAt is the instant serve's clock started at (KPIBOT_TEST_CLOCK),
+	// at startedAt; zero: serve runs on the real clock.
+	clockAt, startedAt time.Time
 	exited chan struct{}
 	err    error // cmd.Wait's, once exited is closed
 
@@ -405,6 +408,16 @@ func (w *world) start() {
 	w.exited = make(chan struct{})
 	w.cmd = exec.Command(bin, "serve", "--config", w.config)
 	w.cmd.Env = w.env
+	w.clockAt, w.startedAt = time.Time{}, time.Now()
+	for _, kv := range w.env {
+		if v, ok := strings.CutPrefix(kv, "KPIBOT_TEST_CLOCK="); ok {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.clockAt = at
+		}
+	}
 	w.cmd.Stdout = w.stderr
 	w.cmd.Stderr = w.stderr
 	if err := w.cmd.Start(); err != nil {
@@ -485,8 +498,17 @@ func (w *world) noSecrets() {
 
 var client = &http.Client{Timeout: 10 * time.Second}
 
-// slashCommand posts a Slack slash command, signed as Slack signs, and
-// returns the status and body.
+// now is the time on serve's clock.
+func (w *world) now() time.Time {
+	if w.clockAt.IsZero() {
+		return time.Now()
+	}
+	return w.clockAt.Add(time.Since(w.startedAt))
+}
+
+// slashCommand posts a Slack slash command, signed as Slack signs at
+// serve's time (else serve refuses it as stale), and returns the status
+// and body.
 func (w *world) slashCommand(c *http.Client, user, channel, text string) (int, string, error) {
 	form := url.Values{"command": {"/kpi"}, "text": {text}, "team_id": {"T0E2E"}, "user_id": {user},
 		"channel_id": {channel}, "response_url": {w.slack.URL + "/response"}}.Encode()
@@ -495,7 +517,7 @@ func (w *world) slashCommand(c *http.Client, user, channel, text string) (int, s
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := strconv.FormatInt(w.now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(slackSigningSecret))
 	io.WriteString(mac, "v0:"+ts+":"+form)
 	req.Header.Set("X-Slack-Request-Timestamp", ts)

@@ -30,9 +30,7 @@ import (
 // Tuesday nor a 2nd, so that no digest or review falls due (or is caught
 // up) during the test and "today" stays one day. The test takes about
 // 65 s, nearly all of it the 60-second timeout, which serve does not let
-// a test shorten. (With the clock moved, Slack refuses the harness's slash
-// commands as stale: they are signed with the real time. LINE signs no
-// time, hence the LINE message.)
+// a test shorten.
 func TestMarketplaceTimeout(t *testing.T) {
 	began := time.Now()
 	start := timeoutTestStart(began)
