@@ -69,9 +69,6 @@ func writeRows(b *strings.Builder, rows []Row) {
 	}
 }
 
-// Summary is the reply on one line, for notifications and previews: the
-// verdict's mark, the title and the value (the first field), else the first
-
 // AllNotes are the reply's notes, its Hint last.
 func (r Reply) AllNotes() []string {
 	if r.Hint == "" {
@@ -80,6 +77,8 @@ func (r Reply) AllNotes() []string {
 	return append(r.Notes[:len(r.Notes):len(r.Notes)], r.Hint)
 }
 
+// Summary is the reply on one line, for notifications and previews: the
+// verdict's mark, the title and the value (the first field), else the first
 // non-blank line of the text.
 func (r Reply) Summary() string {
 	if r.Title == "" {

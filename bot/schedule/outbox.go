@@ -134,12 +134,14 @@ func (s *Scheduler) flushWhile(ctx context.Context, leads func(context.Context, 
 		if leads != nil && !leads(ctx, "") {
 			return nil
 		}
-		items, err := s.c.Outbox.Claim(ctx, now, claimLease, batch)
+		// What was due at the start, leased for claimLease from this
+		// moment, however long the batches before took.
+		items, err := s.c.Outbox.Claim(ctx, now, claimLease+s.clock.Since(now), batch)
 		if err != nil {
 			return fmt.Errorf("schedule: flush: %w", err)
 		}
 		// Every item is now sent or due later than now: the loop ends.
-		if err := s.deliver(ctx, now, items); err != nil {
+		if err := s.deliver(ctx, items); err != nil {
 			return fmt.Errorf("schedule: flush: %w", err)
 		}
 		if len(items) < batch {
@@ -149,8 +151,9 @@ func (s *Scheduler) flushWhile(ctx context.Context, leads func(context.Context, 
 }
 
 // deliver sends items by platform and records the outcome of each,
-// holding their lease until each is marked.
-func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.OutboxItem) error {
+// holding their lease until each is marked. A failed item is due again
+// after its backoff from the moment it failed.
+func (s *Scheduler) deliver(ctx context.Context, items []kpi.OutboxItem) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -160,7 +163,7 @@ func (s *Scheduler) deliver(ctx context.Context, now time.Time, items []kpi.Outb
 	var errs []error
 	fail := func(it kpi.OutboxItem, reason string) {
 		if err := held.release(it.Key, func() error {
-			return s.c.Outbox.MarkFailed(book, it.Key, now.Add(backoff(it.Attempts)), reason)
+			return s.c.Outbox.MarkFailed(book, it.Key, s.clock.Now().Add(backoff(it.Attempts)), reason)
 		}); err != nil {
 			errs = append(errs, err)
 		}

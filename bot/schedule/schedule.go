@@ -251,7 +251,7 @@ func New(c Config) (*Scheduler, error) {
 	}
 	s.cron = cron
 	s.soon = &runner{name: "flush", clock: c.Clock, log: c.Log,
-		fn: func(ctx context.Context) error { return s.flushWhile(ctx, s.leads) }}
+		fn: func(ctx context.Context) error { return s.flushWhile(ctx, nil) }}
 	if c.Evaluate != nil {
 		// What an evaluation queues (an alert opened, updated, resolved)
 		// goes out at once, not at the next flush.
@@ -372,9 +372,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 
 // FlushSoon has the outbox flushed now, in the background, rather than at
 // the next tick: for a message that should not wait up to Config.Retry,
-// such as the news that an alert was acknowledged from chat. Requests that
-// come while a flush runs make one more flush after it. Before Start and
-// after Stop it does nothing.
+// such as the news that an alert was acknowledged from chat. It flushes
+// on a replica that does not lead too, since the acknowledgement may have
+// come to it: the claims keep two senders from taking the same message.
+// Requests that come while a flush runs make one more flush after it.
+// Before Start and after Stop it does nothing.
 func (s *Scheduler) FlushSoon() {
 	s.mu.Lock()
 	started := s.started
@@ -458,8 +460,8 @@ func (s *Scheduler) takeOver(ctx context.Context) {
 // stale reviews.
 const catchUp = 1
 
-// Stop cancels the jobs' context and waits for the running jobs, and the
-// evaluations that follow the syncs, to return. It may be called again: it
+// Stop cancels the jobs' context and waits for the running jobs, the
+// evaluations that follow the syncs and FlushSoon's flushes to return. It may be called again: it
 // then waits for the first call and returns its error. (gocron's Shutdown
 // called again right after it returns waits for a stop that never comes.)
 func (s *Scheduler) Stop() error {

@@ -1270,7 +1270,7 @@ func TestEvaluateCoalesces(t *testing.T) {
 				h.eventually("a run to block", func() bool { return runs.Load() == i+1 && running.Load() == 1 })
 				release <- struct{}{}
 			}
-			// A run more would block, and the evaluator would never be idle.
+			// A run more would block, and the evaluation runner would never be idle.
 			h.eventually("the evaluations to end", func() bool { return !h.evaluating() })
 			if n := runs.Load(); n != tt.want {
 				t.Errorf("%d runs, want %d", n, tt.want)
@@ -1686,5 +1686,62 @@ func TestLeaseRenewedWhileSending(t *testing.T) {
 	h.clock.Advance(time.Second)
 	if err := h.s.Flush(ctx); err != nil || len(slow.received) != 2 || h.pending() != 0 {
 		t.Errorf("a flush after the dead sender's lease: %d sent, %d pending, %v; want it sent", len(slow.received), h.pending(), err)
+	}
+}
+
+// slowBatches is a Sender whose first batch takes three minutes on the
+// fake clock, and which, during the next, has another sender try to claim.
+type slowBatches struct {
+	h       *harness
+	calls   int
+	claimed int // what the other sender got during the second batch
+	sent    int
+}
+
+func (s *slowBatches) Send(ctx context.Context, msgs []Message) ([]string, error) {
+	s.calls++
+	switch s.calls {
+	case 1:
+		s.h.clock.Advance(3 * time.Minute)
+	case 2:
+		items, err := s.h.store.Claim(ctx, s.h.clock.Now(), claimLease, 1000)
+		if err != nil {
+			return nil, err
+		}
+		s.claimed = len(items)
+	}
+	var keys []string
+	for _, m := range msgs {
+		keys = append(keys, m.Key)
+	}
+	s.sent += len(keys)
+	return keys, nil
+}
+
+// The batches after a slow first one are leased from when they are
+// claimed, not from when the flush began: another sender cannot take them
+// while they are being sent.
+func TestLaterBatchesLeasedFromTheirClaim(t *testing.T) {
+	start := jst(2026, 11, 26, 8, 0)
+	h := newHarness(t, dbPath(t), start, []kpi.ChatChannel{hq}, nil)
+	sender := &slowBatches{h: h}
+	h.s.c.Senders = map[string]Sender{"slack": sender}
+	ctx := context.Background()
+	for i := range batch + 50 {
+		data, err := bot.EncodeOutgoing(hq, bot.Reply{Text: fmt.Sprint(i), Lang: "zh"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.Enqueue(ctx, kpi.OutboxItem{Key: fmt.Sprintf("alert:%03d:slack:%s", i, hq.ID), Platform: "slack",
+			Channel: hq.ID, Payload: data, NextTry: start, Created: start.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sender.calls != 2 || sender.sent != batch+50 || sender.claimed != 0 || h.pending() != 0 {
+		t.Errorf("%d batches, %d sent, %d claimed by another sender during the second, %d pending; want 2, %d, 0, 0",
+			sender.calls, sender.sent, sender.claimed, h.pending(), batch+50)
 	}
 }

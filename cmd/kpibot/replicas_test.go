@@ -51,8 +51,8 @@ const electorInterval = 250 * time.Millisecond
 // What "exactly once" can mean. A message is an outbox row under a key
 // (digest:DAY:platform:chat, alert:IDS:open:platform:chat), enqueued once
 // whoever enqueues it, claimed by one sender at a time (FOR UPDATE SKIP
-// LOCKED, with a 10-minute lease), and marked sent once the platform took
-// it. The rows a dead sender claimed go to the next leader when the lease
+// LOCKED, with a 2-minute lease renewed while it sends), and marked sent
+// once the platform took it. The rows a dead sender claimed go to the next leader when the lease
 // is over. The next leader sends again a message the platform took from a
 // sender that died before marking it:
 //   - LINE takes it once: a push carries an X-Line-Retry-Key derived from

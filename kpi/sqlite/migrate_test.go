@@ -156,3 +156,48 @@ func TestDigestAtMigration(t *testing.T) {
 		t.Errorf("a code from before the migration: %+v, %v", bc, err)
 	}
 }
+
+// TestShopDataMigration: after 0013 a shop with records counts as having
+// data, also one that has no shop_writes row (written before 0009, or
+// imported once); a shop registered without records does not.
+func TestShopDataMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	b := &kpi.Batch{
+		Shops: []kpi.Shop{{ID: "a", Platform: kpi.Amazon, Name: "A", Currency: "JPY"}, {ID: "b", Platform: kpi.Rakuten, Name: "B", Currency: "JPY"},
+			{ID: "c", Platform: kpi.Yahoo, Name: "C", Currency: "JPY"}},
+		Orders:  []kpi.Order{{Shop: "a", ID: "a1", Placed: placed, Status: kpi.StatusPending, Total: 100, Units: 1}},
+		Reviews: []kpi.Review{{Shop: "c", ID: "c1", Posted: placed, Rating: 2, Text: "x"}},
+	}
+	if _, err := s.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to before 0013, with a's row gone as if written before 0009.
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DELETE FROM shop_writes WHERE shop = 'a'", "ALTER TABLE shop_writes DROP COLUMN data_at",
+		"DELETE FROM schema_migrations WHERE version = 13"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+
+	s, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Recorded(ctx, []string{"a", "b", "c"})
+	if want := map[string]bool{"a": true, "c": true}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Recorded after 0013 = %v, %v; want %v", got, err, want)
+	}
+}
