@@ -218,11 +218,12 @@ type world struct {
 
 	cmd    *exec.Cmd
 	stderr *syncBuffer
+	exited chan struct{}
+	err    error // cmd.Wait's, once exited is closed
+
 	// clockAt is the instant serve's clock started at (KPIBOT_TEST_CLOCK),
 	// at startedAt; zero: serve runs on the real clock.
 	clockAt, startedAt time.Time
-	exited chan struct{}
-	err    error // cmd.Wait's, once exited is closed
 
 	// What the fakes serve: the orders placed today (JST), by shop.
 	amazonToday, rakutenToday int
