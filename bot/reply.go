@@ -33,7 +33,7 @@ type Reply struct {
 	// whose news this reply is (an alert acknowledged, snoozed, resolved):
 	// where the platform lets a message be edited (Slack) they are edited
 	// to carry its summary and lose their buttons, and it goes in the
-	// thread of the last one; elsewhere it is a new message.
+	// thread of the first one; elsewhere it is a new message.
 	Amends []string
 	Lang   locales.Lang // the language it is written in
 }

@@ -90,16 +90,6 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 	if m.Lookback > 0 {
 		r.Window = Period{Kind: KindLastDays, From: p.To - Date(m.Lookback), To: p.To}
 	}
-	ids := make([]string, len(shops))
-	for i, s := range shops {
-		ids[i] = s.ID
-	}
-	dists := m.Stat != ""
-	cur, err := e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.Window.From, To: r.Window.To, Dists: dists, Catalog: m.UsesCatalog()})
-	if err != nil {
-		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
-	}
-	var prev map[string]*Facts
 	if !m.Current {
 		r.PrevWindow = r.Window.Previous()
 		if m.Lookback > 0 {
@@ -114,47 +104,73 @@ func (e *Engine) Compute(ctx context.Context, q Query) (*Result, error) {
 				r.PrevWindow = Period{Kind: KindLastDays, From: r.PrevWindow.To - Date(m.Lookback), To: r.PrevWindow.To}
 			}
 		}
+	}
+
+	// The facts of the shops that have records; the others have no data.
+	all := make([]string, len(shops))
+	for i, s := range shops {
+		all[i] = s.ID
+	}
+	recorded, err := e.recordedOf(ctx, all)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
+	}
+	var ids []string
+	for _, id := range all {
+		if recorded[id] {
+			ids = append(ids, id)
+		}
+	}
+	r.Prev = Value{V: nan, Secondary: nan}
+	if len(ids) == 0 { // nothing to tell yet, not zeros
+		for _, s := range shops {
+			r.Breakdown = append(r.Breakdown, noRecords(s))
+		}
+		r.Value, r.Verdict = Value{V: nan, Secondary: nan}, VerdictNoData
+		return r, nil
+	}
+	dists := m.Stat != ""
+	cur, err := e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.Window.From, To: r.Window.To, Dists: dists, Catalog: m.UsesCatalog()})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
+	}
+	var prev map[string]*Facts
+	if !m.Current {
 		if prev, err = e.Store.Facts(ctx, FactQuery{Shops: ids, From: r.PrevWindow.From, To: r.PrevWindow.To, Dists: dists, Catalog: m.UsesCatalog()}); err != nil {
 			return nil, fmt.Errorf("engine: %s previous: %w", m.ID, err)
 		}
 	}
 
-	recorded, err := e.recordedOf(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("engine: %s: %w", m.ID, err)
-	}
-	var all, allPrev Facts
-	someRecorded := false // some shop in scope has records
+	var sum, sumPrev Facts
 	for _, s := range shops {
-		line := ShopResult{Shop: s, Prev: Value{V: nan, Secondary: nan}}
 		if !recorded[s.ID] {
-			line.NoRecords, line.Value, line.Verdict = true, Value{V: nan, Secondary: nan}, VerdictNoData
-			r.Breakdown = append(r.Breakdown, line)
+			r.Breakdown = append(r.Breakdown, noRecords(s))
 			continue
 		}
-		someRecorded = true
+		line := ShopResult{Shop: s, Prev: Value{V: nan, Secondary: nan}}
 		if f := cur[s.ID]; f != nil {
-			all.AddShop(f)
+			sum.AddShop(f)
 			line.Value = m.Compute(f, r.Window.Days())
 			line.Verdict = m.Judge(line.Value)
 		}
 		if f := prev[s.ID]; f != nil {
-			allPrev.AddShop(f)
+			sumPrev.AddShop(f)
 			line.Prev = m.Compute(f, r.PrevWindow.Days())
 		}
 		r.Breakdown = append(r.Breakdown, line)
 	}
-	r.Prev = Value{V: nan, Secondary: nan}
-	if !someRecorded { // nothing to tell yet, not zeros
-		r.Value, r.Verdict = Value{V: nan, Secondary: nan}, VerdictNoData
-		return r, nil
-	}
-	r.Value = m.Compute(&all, r.Window.Days())
+	r.Value = m.Compute(&sum, r.Window.Days())
 	r.Verdict = m.Judge(r.Value)
 	if prev != nil {
-		r.Prev = m.Compute(&allPrev, r.PrevWindow.Days())
+		r.Prev = m.Compute(&sumPrev, r.PrevWindow.Days())
 	}
 	return r, nil
+}
+
+// noRecords is the line of shop s, which has no records yet: no data.
+func noRecords(s Shop) ShopResult {
+	return ShopResult{Shop: s, Value: Value{V: nan, Secondary: nan}, Prev: Value{V: nan, Secondary: nan}, Verdict: VerdictNoData,
+		NoRecords: true}
 }
 
 // recordedOf tells which of ids have had records stored, asking the store

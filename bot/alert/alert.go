@@ -97,8 +97,8 @@ type Manager struct {
 }
 
 // WhenQueued makes the Manager call f after an acknowledgement, a snooze
-// or a resolve from chat has put its notices in the outbox, so that they
-// go out now rather than at the outbox's next flush (serve gives the
+// or a resolve from chat has put its notices, if any, in the outbox, so
+// that they go out now rather than at the outbox's next flush (serve gives the
 // scheduler's FlushSoon). f must not call the Manager.
 func (m *Manager) WhenQueued(f func()) {
 	m.mu.Lock()
@@ -530,7 +530,9 @@ func (m *Manager) announce(ctx context.Context, shops []kpi.Shop, now time.Time)
 			}
 			for _, it := range sel {
 				got[it.a.ID] = append(got[it.a.ID], channelID(ch))
-				keys[it.a.ID] = append(keys[it.a.ID], key)
+				if len(sel) == 1 { // a message of several alerts has no buttons, and is not edited
+					keys[it.a.ID] = append(keys[it.a.ID], key)
+				}
 			}
 		}
 		if failed {

@@ -390,6 +390,13 @@ func TestBusinessHoursDeferral(t *testing.T) {
 	if err != nil || len(due) != 2 {
 		t.Errorf("due before Tuesday 09:00: %d items, %v; want the two critical", len(due), err)
 	}
+	// A message of one alert is what its notices will edit; a message of
+	// several, without buttons, is not.
+	for id, want := range map[int64][]string{2: {"alert:2:open:slack:C-HQ"}, 3: nil, 4: nil} {
+		if got := f.alert(id).Messages; !slices.Equal(got, want) {
+			t.Errorf("alert %d's messages %q, want %q", id, got, want)
+		}
+	}
 
 	tests := []struct {
 		at   time.Time

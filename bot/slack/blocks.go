@@ -33,6 +33,10 @@ const (
 // button's value, its command.
 const actionPrefix = "kpi:"
 
+// hintBlockID names the block that says how to type what the buttons do
+// (Reply.Hint): it goes when they go.
+const hintBlockID = "kpi-hint"
+
 // Blocks lays a reply out in Block Kit: a header with the title, the fields,
 // the rows, the context and notes, then the free text, and last the
 // buttons, five to an actions block. It keeps within Slack's limits; when
@@ -83,7 +87,15 @@ func Blocks(r bot.Reply, more func(n int) string) []slackapi.Block {
 	if c := strings.TrimSpace(r.Context); c != "" {
 		tail = append(tail, piece{block: slackapi.NewContextBlock("", mrkdwn(clip(c, sectionTextLimit))), count: 1})
 	}
-	tail = append(tail, noteBlocks(r.AllNotes())...)
+	tail = append(tail, noteBlocks(r.Notes)...)
+	if h := strings.TrimSpace(r.Hint); h != "" && len(r.Buttons) > 0 {
+		// A block of its own, named, so that a click's answer can drop it
+		// with the buttons (withoutActions).
+		tail = append(tail, piece{block: slackapi.NewContextBlock(hintBlockID,
+			mrkdwn("• "+clip(strings.Join(strings.Fields(h), " "), sectionTextLimit-2))), count: 1})
+	} else if h != "" {
+		tail = append(tail, noteBlocks([]string{h})...)
+	}
 	actions := actionBlocks(r.Buttons)
 
 	left := 0

@@ -153,15 +153,18 @@ func (h *Handler) clickAnswer(c click, reply bot.Reply) (*clickAnswer, error) {
 	return &clickAnswer{ResponseType: "ephemeral", Text: FallbackText(reply), Blocks: blocks}, nil
 }
 
-// withoutActions is blocks without their actions blocks, ending with last,
-// within Slack's 50 blocks.
+// withoutActions is blocks without their actions blocks and the hint
+// that goes with them, ending with last, within Slack's 50 blocks: what
+// Amended makes of the reply, so that a click's answer and the edit the
+// outbox makes of the same message agree.
 func withoutActions(blocks []json.RawMessage, last json.RawMessage) []json.RawMessage {
 	kept := make([]json.RawMessage, 0, len(blocks)+1)
 	for _, b := range blocks {
 		var t struct {
-			Type string `json:"type"`
+			Type    string `json:"type"`
+			BlockID string `json:"block_id"`
 		}
-		if json.Unmarshal(b, &t) == nil && t.Type == string(slackapi.MBTAction) {
+		if json.Unmarshal(b, &t) == nil && (t.Type == string(slackapi.MBTAction) || t.BlockID == hintBlockID) {
 			continue
 		}
 		kept = append(kept, b)

@@ -333,3 +333,44 @@ func TestWithoutActionsKeepsWithinTheBlockLimit(t *testing.T) {
 		t.Errorf("%d blocks, last %s", len(got), got[len(got)-1])
 	}
 }
+
+// A click's answer and the outbox's edit of the same alert agree: the
+// buttons and their hint go, the rest stays, the news comes last.
+func TestClickAnswerAgreesWithAmended(t *testing.T) {
+	r := bot.Reply{Title: "[critical] Amazon JP: negative reviews", Verdict: kpi.VerdictBreach,
+		Fields: []bot.Field{{Label: "Value", Value: "4"}}, Notes: []string{"Runbook: answer each review."},
+		Hint:    "Act: /kpi ack 1 · /kpi resolve 1",
+		Buttons: []bot.Button{{Label: "Acknowledge", Command: "/kpi ack 1"}, {Label: "Resolve", Command: "/kpi resolve 1"}},
+		Lang:    locales.English}
+	more := func(n int) string { return fmt.Sprint(n, " more") }
+	posted, err := rawBlocks(Blocks(r, more))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := string(joinRaw(posted)); !strings.Contains(all, hintBlockID) || !strings.Contains(all, `"actions"`) {
+		t.Fatalf("the alert as posted lacks its hint or buttons: %s", all)
+	}
+	note := "[acknowledged] #1 by 佐藤"
+	last, err := json.Marshal(slackapi.NewContextBlock("", mrkdwn(note)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clicked := joinRaw(withoutActions(posted, last))
+	amended, err := json.Marshal(Amended(r, more, note))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(clicked) != string(amended) {
+		t.Errorf("a click's answer:\n%s\nthe outbox's edit:\n%s", clicked, amended)
+	}
+	if strings.Contains(string(amended), "Act: /kpi") || strings.Contains(string(amended), `"actions"`) ||
+		!strings.Contains(string(amended), "Runbook") {
+		t.Errorf("the edited alert: %s", amended)
+	}
+}
+
+// joinRaw is blocks as one JSON array.
+func joinRaw(blocks []json.RawMessage) []byte {
+	b, _ := json.Marshal(blocks)
+	return b
+}

@@ -10,12 +10,12 @@ import (
 	"github.com/kpibot/kpibot/locales"
 )
 
-// newAlerts builds the alert engine over the store, the one place that
-// wires it: the catalog's default rules with the config file's changes, its
+// newAlerts builds the alert engine over the store, computing with engine
+// (the bot's), the one place that wires it: the catalog's default rules with the config file's changes, its
 // routes and managers, on the Japanese calendar. A shop's data is stale
 // after three of the longest sync interval of the shops with a connector
 // (or the freshness rule's own threshold, from the config file).
-func newAlerts(e env, store kpiStore, text *locales.Catalog, s configSettings, log *slog.Logger) (*alert.Manager, error) {
+func newAlerts(e env, store kpiStore, engine *kpi.Engine, text *locales.Catalog, s configSettings, log *slog.Logger) (*alert.Manager, error) {
 	var syncEvery time.Duration
 	for _, sh := range s.shops {
 		if sh.amazon != nil {
@@ -29,7 +29,7 @@ func newAlerts(e env, store kpiStore, text *locales.Catalog, s configSettings, l
 		Managers:      s.managers,
 		ResendAfter:   s.resendAfter,
 		EscalateAfter: s.escalateAfter,
-		Engine:        &kpi.Engine{Store: store, Now: e.now},
+		Engine:        engine,
 		Store:         store,
 		Source:        store,
 		Shops:         store,

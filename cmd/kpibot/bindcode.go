@@ -26,6 +26,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 	roleFlag := fs.String("role", "", "hq, jp-support or shop")
 	langFlag := fs.String("lang", "", "the chat's language: zh, ja, en or zh+ja")
 	shopsFlag := fs.String("shops", "", "the shops or platforms the chat sees, comma-separated; all if empty")
+	configFile := fs.String("config", "", "the config file (default: $KPIBOT_CONFIG), for schedules.digest_at")
 	digestAtFlag := fs.String("digest-at", "", "when the chat gets the daily digest, HH:MM JST; the config file's schedules.digest_at (else 09:00) if empty")
 	usage := func(msg string) int {
 		fmt.Fprintln(e.stderr, msg)
@@ -64,7 +65,7 @@ func bindCode(ctx context.Context, e env, p *locales.Printer, args []string) int
 		c.DigestAt = kpi.FormatClock(d)
 	}
 
-	settings, ok := readConfig(e, p, "") // schedules.digest_at: the default time
+	settings, ok := readConfig(e, p, *configFile) // schedules.digest_at: the default time
 	if !ok {
 		return 2
 	}

@@ -195,14 +195,15 @@ func openBot(ctx context.Context, e env, text *locales.Catalog, dbPath string, s
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	b, err := bot.New(&kpi.Engine{Store: store, Now: e.now}, store, store, store, text, e.now, log)
+	engine := &kpi.Engine{Store: store, Now: e.now} // one, so that what it learns of the store serves both
+	b, err := bot.New(engine, store, store, store, text, e.now, log)
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
 	}
 	b.SetCalendar(calendar.Default())
 	b.SetDigestAt(settings.digestAt)
-	alerts, err := newAlerts(e, store, text, settings, log)
+	alerts, err := newAlerts(e, store, engine, text, settings, log)
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err

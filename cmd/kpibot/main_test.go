@@ -261,6 +261,10 @@ func TestBindCodeConfigDigestAt(t *testing.T) {
 	if code := run(context.Background(), e); code != 0 || !strings.Contains(out.String(), "daily digest at 08:15 JST") {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant the config file's 08:15", code, out.String(), errOut.String())
 	}
+	code, stdout, stderr := exec(t, "", "bind-code", "--db", seeded, "--config", cfg, "--role", "hq", "--lang", "en")
+	if code != 0 || !strings.Contains(stdout, "daily digest at 08:15 JST") {
+		t.Errorf("with --config: exit %d, stdout:\n%s\nstderr:\n%s\nwant the config file's 08:15", code, stdout, stderr)
+	}
 }
 
 func TestDigestGolden(t *testing.T) {

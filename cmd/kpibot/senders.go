@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +48,16 @@ func (s slackSender) Send(ctx context.Context, msgs []schedule.Message) ([]strin
 // Slack takes no idempotency key, so the outbox marks it sent at once, and
 // a replica that dies in the middle of a batch leaves at most the message
 // in flight to be posted again.
+// A message whose amended messages are not all out yet waits: it is left
+// for the next flush, and the others go.
 func (s slackSender) SendEach(ctx context.Context, msgs []schedule.Message, delivered func(key, ref string)) error {
+	waiting := 0
 	for _, m := range msgs {
 		thread, err := s.amend(ctx, m)
+		if errors.Is(err, errAmendsUnsent) {
+			waiting++
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("slack: amend for %s: %w", m.Key, err)
 		}
@@ -59,18 +67,27 @@ func (s slackSender) SendEach(ctx context.Context, msgs []schedule.Message, deli
 		}
 		delivered(m.Key, ts)
 	}
+	if waiting > 0 {
+		return fmt.Errorf("slack: %d messages: %w", waiting, errAmendsUnsent)
+	}
 	return nil
 }
+
+// errAmendsUnsent: a message amends one not out yet. It waits, so that the
+// news never comes before what it is news of (an acknowledgement before
+// the alert, whose buttons would then be live).
+var errAmendsUnsent = errors.New("a message they amend is not out yet")
 
 func (s slackSender) more(lang locales.Lang) func(int) string {
 	return func(n int) string { return s.text.Printer(lang).T("reply.more_lines", map[string]any{"N": n}) }
 }
 
 // amend edits the messages m amends that are out in m's channel, to carry
-// m's summary instead of their buttons, and returns the ts of the last one
-// edited, the thread m goes in ("" when none was). A message not out yet,
-// or out without a ts (shared with a file), is left alone, and one Slack
-// will not edit any more is logged and left.
+// m's summary instead of their buttons, and returns the ts of the first
+// one edited (the alert's opening), the thread m goes in ("" when none
+// was). It returns errAmendsUnsent, editing nothing, while one of them is
+// not out yet. A message out without a ts (shared with a file) is left
+// alone, and one Slack will not edit any more is logged and left.
 func (s slackSender) amend(ctx context.Context, m schedule.Message) (string, error) {
 	if len(m.Reply.Amends) == 0 || s.sent == nil {
 		return "", nil
@@ -79,15 +96,24 @@ func (s slackSender) amend(ctx context.Context, m schedule.Message) (string, err
 	if t := strings.TrimSpace(m.Reply.Text); t != "" && m.Reply.Title != "" {
 		note += " — " + t
 	}
-	thread := ""
+	var out []kpi.OutboxItem
 	for _, key := range m.Reply.Amends {
 		it, ok, err := s.sent.Item(ctx, key)
 		if err != nil {
 			return "", err
 		}
-		if !ok || it.Platform != m.Channel.Platform || it.Channel != m.Channel.ID || it.Ref == "" {
+		if !ok || it.Platform != m.Channel.Platform || it.Channel != m.Channel.ID {
 			continue
 		}
+		if it.Sent.IsZero() {
+			return "", errAmendsUnsent
+		}
+		if it.Ref != "" {
+			out = append(out, it)
+		}
+	}
+	thread := ""
+	for _, it := range out {
 		_, earlier, err := bot.DecodeOutgoing(it.Payload)
 		if err != nil {
 			return "", err
@@ -95,14 +121,14 @@ func (s slackSender) amend(ctx context.Context, m schedule.Message) (string, err
 		err = s.poster.Amend(ctx, it.Channel, it.Ref, earlier, s.more(earlier.Lang), note)
 		if errors.Is(err, slack.ErrNotEditable) {
 			if s.log != nil {
-				s.log.Warn("slack: an earlier message cannot be edited; the news goes as a new message", "key", key, "err", err)
+				s.log.Warn("slack: an earlier message cannot be edited; the news goes as a new message", "key", it.Key, "err", err)
 			}
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		thread = it.Ref
+		thread = cmp.Or(thread, it.Ref)
 	}
 	return thread, nil
 }

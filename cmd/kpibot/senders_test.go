@@ -158,8 +158,9 @@ func TestSlackAmendsAlertMessages(t *testing.T) {
 	fake := httptest.NewServer(mux)
 	defer fake.Close()
 	sender := slackSender{poster: slack.NewPoster(testBotToken, fake.URL+"/api/"), text: text, sent: store}
+	clock := clockwork.NewFakeClockAt(now)
 	sched, err := schedule.New(schedule.Config{Channels: store, Outbox: store, Renderer: nopRenderer{},
-		Senders: map[string]schedule.Sender{"slack": sender}, Clock: clockwork.NewFakeClockAt(now)})
+		Senders: map[string]schedule.Sender{"slack": sender}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,13 +228,29 @@ func TestSlackAmendsAlertMessages(t *testing.T) {
 	if len(msgs.Updates()) != 1 || len(posted) != 4 || posted[3].ThreadTS != "" {
 		t.Errorf("after a refused edit: %d updates, posted %+v; want the notice alone, not in a thread", len(msgs.Updates()), posted[3:])
 	}
-	// A message that was never sent (still failing, say) is not edited.
+	// The news of an alert not out yet (failing, say) waits for it, and
+	// the other messages go meanwhile.
 	data, _ := bot.EncodeOutgoing(hq, alert("9"))
 	store.Enqueue(ctx, kpi.OutboxItem{Key: "alert:9:open:slack:C-HQ", Platform: "slack", Channel: hq.ID, Payload: data,
 		NextTry: now.Add(time.Hour), Created: now})
-	send("alert:9:ack-1:slack:C-HQ", notice("9", "alert:9:open:slack:C-HQ"))
-	if posted = msgs.Posted(); len(msgs.Updates()) != 1 || len(posted) != 5 || posted[4].ThreadTS != "" {
-		t.Errorf("with the alert not out: %d updates, posted %+v", len(msgs.Updates()), posted[4:])
+	data, _ = bot.EncodeOutgoing(hq, notice("9", "alert:9:open:slack:C-HQ"))
+	store.Enqueue(ctx, kpi.OutboxItem{Key: "alert:9:ack-1:slack:C-HQ", Platform: "slack", Channel: hq.ID, Payload: data,
+		NextTry: now, Created: now})
+	send("digest:2026-11-28:slack:C-HQ", bot.Reply{Title: "digest", Lang: locales.English})
+	if it, _, _ := store.Item(ctx, "alert:9:ack-1:slack:C-HQ"); !it.Sent.IsZero() || it.Attempts != 1 || !strings.Contains(it.LastError, "not out yet") {
+		t.Errorf("the news of an alert not out: %+v; want it waiting, failed once", it)
+	}
+	if posted = msgs.Posted(); len(posted) != 5 || !strings.Contains(posted[4].Text, "digest") {
+		t.Errorf("with a notice waiting: posted %+v, want the digest alone", posted[4:])
+	}
+	// Once the alert is out, the news edits it and goes in its thread.
+	clock.Advance(time.Hour)
+	if err := sched.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	posted = msgs.Posted()
+	if len(posted) != 7 || posted[5].ThreadTS != "" || posted[6].ThreadTS != posted[5].TS || len(msgs.Updates()) != 2 {
+		t.Errorf("after the alert went out: %d updates, posted %+v; want the alert, then the news in its thread", len(msgs.Updates()), posted[5:])
 	}
 }
 
