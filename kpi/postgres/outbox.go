@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 // Enqueue adds an item to the outbox unless its key was ever enqueued.
@@ -44,19 +45,12 @@ func (s *Store) Enqueued(ctx context.Context, key string) (bool, error) {
 
 // Due returns up to limit unsent items due at now, oldest first.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.OutboxItem, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, platform, channel, payload, attempts, next_try, last_error, created_at
-		FROM outbox WHERE sent_at IS NULL AND next_try <= $1 ORDER BY created_at, seq LIMIT $2`, now.Unix(), limit)
+	rows, err := s.pool.Query(ctx, "SELECT "+sqlstore.OutboxColumns+
+		" FROM outbox WHERE sent_at IS NULL AND next_try <= $1 ORDER BY created_at, seq LIMIT $2", now.Unix(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read due outbox items: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.OutboxItem, error) {
-		var it kpi.OutboxItem
-		var next, created int64
-		err := r.Scan(&it.Key, &it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created)
-		it.NextTry = time.Unix(next, 0).UTC()
-		it.Created = time.Unix(created, 0).UTC()
-		return it, err
-	})
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.OutboxItem, error) { return sqlstore.ScanOutboxItem(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read due outbox items: %w", err)
 	}
@@ -123,21 +117,12 @@ func (s *Store) MarkSent(ctx context.Context, key string, at time.Time, ref stri
 
 // Item returns the item of key, sent or not.
 func (s *Store) Item(ctx context.Context, key string) (kpi.OutboxItem, bool, error) {
-	it := kpi.OutboxItem{Key: key}
-	var next, created int64
-	var sent *int64
-	err := s.pool.QueryRow(ctx, `SELECT platform, channel, payload, attempts, next_try, last_error, created_at, sent_at, ref
-		FROM outbox WHERE key = $1`, key).
-		Scan(&it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Ref)
+	it, err := sqlstore.ScanOutboxItem(s.pool.QueryRow(ctx, "SELECT "+sqlstore.OutboxColumns+" FROM outbox WHERE key = $1", key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return kpi.OutboxItem{}, false, nil
 	}
 	if err != nil {
 		return kpi.OutboxItem{}, false, fmt.Errorf("postgres: read outbox item %s: %w", key, err)
-	}
-	it.NextTry, it.Created = time.Unix(next, 0).UTC(), time.Unix(created, 0).UTC()
-	if sent != nil {
-		it.Sent = time.Unix(*sent, 0).UTC()
 	}
 	return it, true, nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
@@ -223,7 +222,7 @@ func (s *Store) Recorded(ctx context.Context, shops []string) (map[string]bool, 
 	if len(shops) == 0 {
 		return out, nil
 	}
-	q := "SELECT shop FROM shop_writes WHERE data_at IS NOT NULL AND shop IN (?" + strings.Repeat(", ?", len(shops)-1) + ")"
+	q := "SELECT shop FROM shop_writes WHERE data_at IS NOT NULL AND shop IN " + params(len(shops))
 	args := make([]any, len(shops))
 	for i, s := range shops {
 		args[i] = s

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kpibot/kpibot/kpi"
+	"github.com/kpibot/kpibot/kpi/internal/sqlstore"
 )
 
 var _ kpi.Outbox = (*Store)(nil)
@@ -49,21 +49,18 @@ func (s *Store) Enqueued(ctx context.Context, key string) (bool, error) {
 
 // Due returns up to limit unsent items due at now, oldest first.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]kpi.OutboxItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, platform, channel, payload, attempts, next_try, last_error, created_at
-		FROM outbox WHERE sent_at IS NULL AND next_try <= ? ORDER BY created_at, rowid LIMIT ?`, now.Unix(), limit)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+sqlstore.OutboxColumns+
+		" FROM outbox WHERE sent_at IS NULL AND next_try <= ? ORDER BY created_at, rowid LIMIT ?", now.Unix(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
 	}
 	defer rows.Close()
 	var items []kpi.OutboxItem
 	for rows.Next() {
-		var it kpi.OutboxItem
-		var next, created int64
-		if err := rows.Scan(&it.Key, &it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created); err != nil {
+		it, err := sqlstore.ScanOutboxItem(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: read due outbox items: %w", err)
 		}
-		it.NextTry = time.Unix(next, 0).UTC()
-		it.Created = time.Unix(created, 0).UTC()
 		items = append(items, it)
 	}
 	if err := rows.Err(); err != nil {
@@ -124,8 +121,7 @@ func (s *Store) Extend(ctx context.Context, keys []string, until time.Time) erro
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	_, err := s.db.ExecContext(ctx, "UPDATE outbox SET next_try = ? WHERE sent_at IS NULL AND key IN (?"+
-		strings.Repeat(", ?", len(keys)-1)+")", args...)
+	_, err := s.db.ExecContext(ctx, "UPDATE outbox SET next_try = ? WHERE sent_at IS NULL AND key IN "+params(len(keys)), args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: extend the lease of %d outbox items: %w", len(keys), err)
 	}
@@ -142,21 +138,12 @@ func (s *Store) MarkSent(ctx context.Context, key string, at time.Time, ref stri
 
 // Item returns the item of key, sent or not.
 func (s *Store) Item(ctx context.Context, key string) (kpi.OutboxItem, bool, error) {
-	it := kpi.OutboxItem{Key: key}
-	var next, created int64
-	var sent sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT platform, channel, payload, attempts, next_try, last_error, created_at, sent_at, ref
-		FROM outbox WHERE key = ?`, key).
-		Scan(&it.Platform, &it.Channel, &it.Payload, &it.Attempts, &next, &it.LastError, &created, &sent, &it.Ref)
+	it, err := sqlstore.ScanOutboxItem(s.db.QueryRowContext(ctx, "SELECT "+sqlstore.OutboxColumns+" FROM outbox WHERE key = ?", key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return kpi.OutboxItem{}, false, nil
 	}
 	if err != nil {
 		return kpi.OutboxItem{}, false, fmt.Errorf("sqlite: read outbox item %s: %w", key, err)
-	}
-	it.NextTry, it.Created = time.Unix(next, 0).UTC(), time.Unix(created, 0).UTC()
-	if sent.Valid {
-		it.Sent = time.Unix(sent.Int64, 0).UTC()
 	}
 	return it, true, nil
 }
